@@ -1,0 +1,65 @@
+"""symcost: exact, closed-form cost formulas for neural-network layers and networks.
+
+>>> import symcost as sc
+>>> C_in, C_out, K, H, W = sc.dims("C_in C_out K H W")
+>>> x = sc.Shape(C=C_in, H=H, W=W)
+>>> regular = sc.Conv2d(in_channels=C_in, out_channels=C_out, kernel_size=K, padding="same")
+>>> separable = sc.SeparableConv2d(in_channels=C_in, out_channels=C_out, kernel_size=K,
+...                                padding="same")
+>>> sc.ratio(regular.cost(x).macs, separable.cost(x).macs)
+C_out*K**2/(C_out + K**2)
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    ConstraintError, DimensionError, ShapeMismatchError, SpecError, SpecFileError,
+    SymcostError, UnboundDimensionError, UnknownConventionError, UnknownModelError,
+)
+from .dims import dim, dims, parse
+from .shapes import Shape
+from .counts import OpCounts
+from .conventions import Convention, Pricing, convention_names, get_convention
+from .cost import Cost, CostValues
+from .algebra import counterexample, equivalent, ratio
+from .layers.activation import (
+    ELU, GELU, Hardsigmoid, Hardswish, LeakyReLU, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax,
+    Tanh,
+)
+from .layers.conv import (
+    Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d,
+)
+from .layers.custom import Custom
+from .layers.linear import Linear
+from .layers.merge import Add, Concat, Mul
+from .layers.norm import BatchNorm2d
+from .layers.pool import (
+    AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d,
+)
+from .layers.reshape import ChannelShuffle, Dropout, Flatten, Identity
+from .layers.resample import Upsample
+from .network import NetworkCost, Parallel, Repeat, Residual, Sequential
+from .spec import AnyLayer
+from .io import load_spec, spec_from_json, spec_to_json
+from . import zoo
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # errors
+    "SymcostError", "DimensionError", "SpecError", "ShapeMismatchError", "ConstraintError",
+    "UnboundDimensionError", "UnknownConventionError", "UnknownModelError", "SpecFileError",
+    # dimensions, shapes, counting, pricing
+    "dim", "dims", "parse", "Shape", "OpCounts", "Convention", "Pricing", "get_convention",
+    "convention_names", "Cost", "CostValues", "ratio", "equivalent", "counterexample",
+    # layers
+    "Conv2d", "ConvTranspose2d", "DepthwiseConv2d", "PointwiseConv2d", "SeparableConv2d",
+    "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "GlobalMaxPool2d", "AdaptiveAvgPool2d",
+    "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "SiLU", "Hardswish",
+    "Hardsigmoid", "GELU", "Softmax", "Linear", "BatchNorm2d", "Add", "Mul", "Concat",
+    "Flatten", "Identity", "Dropout", "ChannelShuffle", "Upsample", "Custom",
+    # networks
+    "Sequential", "Residual", "Parallel", "Repeat", "NetworkCost", "AnyLayer",
+    # documents and the zoo
+    "spec_to_json", "spec_from_json", "load_spec", "zoo",
+]

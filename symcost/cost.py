@@ -1,0 +1,366 @@
+"""Cost: the priced, exact result for one layer (or a sum of layers).
+
+Fields are sympy expressions; :meth:`Cost.evaluate` turns them into Python ints, and
+:meth:`Cost.lambdify` into a fast integer function bound by name. ``==`` is identity, as for
+any object that holds formulas: use :meth:`Cost.equals` (or ``symcost.testing``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import sympy
+
+from .checks import Constraint
+from .counts import OpCounts
+from .dims import multiple_of
+from .errors import ConstraintError, SymcostError, UnboundDimensionError
+
+__all__ = ["Cost", "CostValues", "METRICS", "bind_values", "int_lambdify"]
+
+#: The priced metrics of a cost, in display order.
+METRICS: tuple[str, ...] = ("macs", "flops", "params", "buffers", "activations", "memory_bytes")
+
+_ZERO = sympy.Integer(0)
+
+
+@dataclass(frozen=True, eq=False)
+class Cost:
+    """Exact cost of a layer or network under one convention.
+
+    ``macs`` and ``flops`` are priced by the convention; ``params`` are learnable parameters
+    (what ``torch`` counts with ``numel`` over ``parameters()``), ``buffers`` the
+    non-learnable state (BatchNorm's running mean and variance), ``activations`` the elements
+    the layer outputs, and ``memory_bytes`` = ``bytes_per_element`` × (params + buffers +
+    activations). ``counts`` is the census the figures were priced from.
+
+    >>> import symcost as sc
+    >>> C_in, C_out, K, H, W = sc.dims("C_in C_out K H W")
+    >>> conv = sc.Conv2d(in_channels=C_in, out_channels=C_out, kernel_size=K, padding="same")
+    >>> cost = conv.cost(sc.Shape(C=C_in, H=H, W=W))
+    >>> cost.macs
+    C_in*C_out*H*K**2*W
+    >>> cost.evaluate(C_in=64, C_out=128, K=3, H=112, W=112).macs
+    924844032
+    """
+
+    macs: sympy.Expr = _ZERO
+    flops: sympy.Expr = _ZERO
+    params: sympy.Expr = _ZERO
+    buffers: sympy.Expr = _ZERO
+    activations: sympy.Expr = _ZERO
+    memory_bytes: sympy.Expr = _ZERO
+    counts: OpCounts = field(default_factory=OpCounts)
+    convention: str = "seed"
+    constraints: tuple[Constraint, ...] = ()
+    parts: Mapping[str, Cost] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other: Cost) -> Cost:
+        if not isinstance(other, Cost):
+            return NotImplemented
+        return Cost.total([self, other])
+
+    def __radd__(self, other: object) -> Cost:
+        if other == 0:  # lets sum() work
+            return self
+        return NotImplemented
+
+    def __mul__(self, factor: object) -> Cost:
+        try:
+            k = sympy.sympify(factor, strict=True)
+        except sympy.SympifyError:
+            return NotImplemented
+        if not k.is_Rational and not k.free_symbols:
+            raise SymcostError(f"Cost: can only scale by an exact number or expression "
+                               f"(given {factor!r}).")
+        if k == 1:
+            return self
+        return Cost(**{m: getattr(self, m) * k for m in METRICS},
+                    counts=self.counts.scale(k), convention=self.convention,
+                    constraints=self.constraints,
+                    parts={n: p * k for n, p in self.parts.items()})
+
+    __rmul__ = __mul__
+
+    @staticmethod
+    def total(costs: Iterable[Cost], convention: str | None = None) -> Cost:
+        """Sum many costs in one pass. All must share a convention."""
+        costs = list(costs)
+        names = {c.convention for c in costs}
+        if len(names) > 1:
+            raise SymcostError("Cost: cannot add costs priced under different conventions ("
+                               + ", ".join(sorted(names)) + "). Price both under one.")
+        conv = convention or (names.pop() if names else "seed")
+        sums = {m: sympy.Add(*(getattr(c, m) for c in costs)) for m in METRICS}
+        constraints = tuple(dict.fromkeys(k for c in costs for k in c.constraints))
+        return Cost(**sums, counts=OpCounts.total([c.counts for c in costs]),
+                    convention=conv, constraints=constraints)
+
+    # ------------------------------------------------------------------ symbolic work
+    def map(self, fn) -> Cost:
+        """Apply ``fn`` to every formula (metrics and census)."""
+        return replace(self, **{m: fn(getattr(self, m)) for m in METRICS},
+                       counts=self.counts.map(fn),
+                       parts={n: p.map(fn) for n, p in self.parts.items()})
+
+    @property
+    def free_symbols(self) -> set[sympy.Symbol]:
+        """Every symbol the formulas (and their validity conditions) depend on."""
+        out: set[sympy.Symbol] = set()
+        for m in METRICS:
+            out |= getattr(self, m).free_symbols
+        for _, v in self.counts.items():
+            out |= v.free_symbols
+        for c in self.constraints:
+            out |= c.free_symbols
+        return out
+
+    def subs(self, values: Mapping[str | sympy.Symbol, Any] | None = None, /,
+             **named: Any) -> Cost:
+        """Substitute some symbols (by name or symbol) by numbers or expressions.
+
+        Integers are checked against the conditions the formula relies on.
+        """
+        mapping = _by_symbol(self.free_symbols, {**(values or {}), **named}, partial=True)
+        for c in self.constraints:
+            c.check(mapping)
+        kept = tuple(c for c in self.constraints
+                     if c.condition.xreplace(mapping) not in (sympy.true, True))
+        out = self.map(lambda e: e.xreplace(mapping))
+        return replace(out, constraints=tuple(
+            Constraint(c.condition.xreplace(mapping), c.where, c.field, c.message)
+            for c in kept))
+
+    def simplify(self) -> Cost:
+        """Every formula simplified (slow on large networks; display never does this)."""
+        return self.map(sympy.simplify)
+
+    def expand(self) -> Cost:
+        """Every formula expanded into a sum of monomials."""
+        return self.map(sympy.expand)
+
+    def equals(self, other: Cost, metrics: Iterable[str] = METRICS) -> bool:
+        """Symbolic equality of the chosen metrics (proven, not sampled)."""
+        from .algebra import equivalent
+
+        return all(equivalent(getattr(self, m), getattr(other, m)) for m in metrics)
+
+    def evaluate(self, values: Mapping[str | sympy.Symbol, int] | None = None, /,
+                 **named: int) -> CostValues:
+        """Exact integers for every metric, given a value for every free symbol.
+
+        Raises :class:`UnboundDimensionError` listing every missing name, and
+        :class:`ConstraintError` when the values break a condition of the formula (an output
+        size below 1, groups not dividing channels, a multiple_of declaration).
+        """
+        mapping = bind_values(self.free_symbols, {**(values or {}), **named})
+        for c in self.constraints:
+            c.check(mapping)
+        ints = {m: _to_int(getattr(self, m).xreplace(mapping), m) for m in METRICS}
+        counts = {n: _to_int(v.xreplace(mapping), n) for n, v in self.counts.items()}
+        parts = {n: p.evaluate(values, **named) for n, p in self.parts.items()}
+        return CostValues(**ints, counts=counts, convention=self.convention, parts=parts)
+
+    def lambdify(self, *names: str | sympy.Symbol, metric: str = "macs"):
+        """A fast function of the named symbols computing one metric with integer arithmetic.
+
+        Works on Python ints (exact at any size) and on NumPy integer arrays (vectorised).
+        Arguments bind by name: ``f = cost.lambdify("H", "W"); f(H=224, W=224)``; positional
+        arguments follow ``names``.
+        """
+        if metric not in METRICS:
+            raise SymcostError(f"lambdify: unknown metric {metric!r}. Use one of: "
+                               + ", ".join(METRICS) + ".")
+        return int_lambdify(getattr(self, metric), names)
+
+    # ------------------------------------------------------------------ display
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{m}={getattr(self, m)}" for m in METRICS)
+        return f"Cost({inner}, convention={self.convention!r})"
+
+    def _repr_latex_(self) -> str:
+        from .report import cost_latex
+
+        return cost_latex(self)
+
+
+@dataclass(frozen=True)
+class CostValues:
+    """A cost evaluated at numbers: every metric and census entry an exact Python int."""
+
+    macs: int
+    flops: int
+    params: int
+    buffers: int
+    activations: int
+    memory_bytes: int
+    counts: Mapping[str, int]
+    convention: str
+    parts: Mapping[str, CostValues] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, int]:
+        """The metrics as a plain dict."""
+        return {m: getattr(self, m) for m in METRICS}
+
+
+def _to_int(value: sympy.Expr, what: str) -> int:
+    if not value.is_Integer:
+        raise SymcostError(f"evaluate: {what} did not reduce to an integer ({value}); this is "
+                           "a symcost bug, please report it with the spec.")
+    return int(value)
+
+
+def _by_symbol(symbols: set[sympy.Symbol], values: Mapping[str | sympy.Symbol, Any],
+               partial: bool) -> dict[sympy.Symbol, sympy.Expr]:
+    by_name: dict[str, list[sympy.Symbol]] = {}
+    for s in symbols:
+        by_name.setdefault(s.name, []).append(s)
+    mapping: dict[sympy.Symbol, sympy.Expr] = {}
+    unused = []
+    for key, value in values.items():
+        name = key.name if isinstance(key, sympy.Symbol) else key
+        if name not in by_name:
+            unused.append(str(name))
+            continue
+        for sym in by_name[name]:
+            mapping[sym] = _checked_value(sym, value)
+    if not partial:
+        missing = sorted({s.name for s in symbols if s not in mapping})
+        if missing:
+            raise UnboundDimensionError(missing, unused)
+    return mapping
+
+
+def bind_values(symbols: set[sympy.Symbol],
+                values: Mapping[str | sympy.Symbol, Any]) -> dict[sympy.Symbol, sympy.Integer]:
+    """Map every symbol to the value given for its name; list all missing names at once."""
+    return _by_symbol(symbols, values, partial=False)
+
+
+def _checked_value(sym: sympy.Symbol, value: Any) -> sympy.Expr:
+    if isinstance(value, sympy.Basic) and not value.is_Number:
+        return value  # symbolic substitution (subs)
+    if isinstance(value, bool) or not isinstance(value, (int, sympy.Integer)):
+        raise ConstraintError(f"evaluate: {sym.name} must be a positive int (given "
+                              f"{value!r}). Sizes are whole numbers; round first.")
+    if value < 1:
+        raise ConstraintError(f"evaluate: {sym.name} must be at least 1 (given {value}).")
+    m = multiple_of(sym)
+    if value % m:
+        raise ConstraintError(f"evaluate: {sym.name} was declared a multiple of {m} "
+                              f"(given {value}). Use a multiple of {m}, or declare "
+                              f"dim({sym.name!r}) without multiple_of.")
+    return sympy.Integer(value)
+
+
+# ---------------------------------------------------------------------- integer lambdify
+
+
+class _FloorDiv(sympy.Function):
+    """floor(p/q) for integer-valued p and positive q, printed as ``p // q``."""
+
+    nargs = 2
+
+
+def _integerize(expr: sympy.Expr) -> sympy.Expr:
+    """Rewrite so that every division is an integer floor division."""
+    expr = expr.replace(
+        lambda e: isinstance(e, (sympy.floor, sympy.ceiling)),
+        lambda e: _split_division(e.args[0], ceil=isinstance(e, sympy.ceiling)))
+    return _split_division(expr, ceil=False) if _has_fraction(expr) else expr
+
+
+def _has_fraction(expr: sympy.Expr) -> bool:
+    return any(isinstance(a, sympy.Rational) and not a.is_Integer
+               for a in expr.atoms(sympy.Rational)) or any(
+        p.exp.is_negative for p in expr.atoms(sympy.Pow))
+
+
+def _split_division(arg: sympy.Expr, ceil: bool) -> sympy.Expr:
+    num, den = sympy.fraction(sympy.together(arg))
+    if den == 1:
+        return num
+    if ceil:
+        return -_FloorDiv(-num, den)
+    return _FloorDiv(num, den)
+
+
+def _printer():
+    from sympy.printing.pycode import PythonCodePrinter
+
+    class _IntPrinter(PythonCodePrinter):
+        def _print__FloorDiv(self, e):
+            return f"(({self._print(e.args[0])}) // ({self._print(e.args[1])}))"
+
+        def _print_Min(self, e):
+            return "_min(" + ", ".join(self._print(a) for a in e.args) + ")"
+
+        def _print_Max(self, e):
+            return "_max(" + ", ".join(self._print(a) for a in e.args) + ")"
+
+        def _print_Piecewise(self, e):
+            (a, cond), (b, _) = e.args
+            return f"_where({self._print(cond)}, {self._print(a)}, {self._print(b)})"
+
+    return _IntPrinter({"fully_qualified_modules": False, "inline": True,
+                        "allow_unknown_functions": False})
+
+
+def _is_array(args) -> bool:
+    return any(hasattr(a, "shape") and getattr(a, "shape", ()) != () for a in args)
+
+
+def _min(*args):
+    if _is_array(args):
+        import numpy as np
+
+        return np.minimum.reduce(np.broadcast_arrays(*args))
+    return min(args)
+
+
+def _max(*args):
+    if _is_array(args):
+        import numpy as np
+
+        return np.maximum.reduce(np.broadcast_arrays(*args))
+    return max(args)
+
+
+def _where(cond, a, b):
+    if _is_array((cond, a, b)):
+        import numpy as np
+
+        return np.where(cond, a, b)
+    return a if cond else b
+
+
+def int_lambdify(expr: sympy.Expr, names: Iterable[str | sympy.Symbol]):
+    """Compile ``expr`` to a function of ``names`` using only integer arithmetic."""
+    names = [n.name if isinstance(n, sympy.Symbol) else str(n) for n in names]
+    free = {s.name: s for s in expr.free_symbols}
+    missing = sorted(set(free) - set(names))
+    if missing:
+        raise UnboundDimensionError(missing)
+    args = [free.get(n, sympy.Symbol(n)) for n in names]
+    body = _integerize(sympy.sympify(expr))
+    fn = sympy.lambdify(args, body, modules=[{"_min": _min, "_max": _max, "_where": _where}],
+                        printer=_printer(), docstring_limit=0)
+
+    def bound(*positional, **keywords):
+        if positional:
+            if len(positional) > len(names):
+                raise SymcostError(f"lambdify: {len(positional)} positional values for "
+                                   f"{len(names)} names ({', '.join(names)}).")
+            keywords.update(zip(names, positional))
+        absent = [n for n in names if n not in keywords]
+        if absent or set(keywords) - set(names):
+            raise UnboundDimensionError(absent, sorted(set(keywords) - set(names)))
+        return fn(*(keywords[n] for n in names))
+
+    bound.__doc__ = f"{expr} as an integer function of {', '.join(names)}"
+    bound.source = fn  # type: ignore[attr-defined]
+    return bound
+

@@ -1,0 +1,99 @@
+"""The escape hatch: a layer whose formulas the user writes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import sympy
+from pydantic import field_validator
+
+from ..counts import OPS, OpCounts
+from ..dims import Dim, NonNegDim, dim
+from ..errors import SpecError
+from .base import Census, Layer
+
+__all__ = ["Custom"]
+
+_AXES = ("N", "C", "H", "W")
+
+
+class Custom(Layer):
+    """A layer with user-given formulas.
+
+    ``counts`` maps census entries (``mac``, ``add``, ``exp``, …) to expressions; ``params``
+    and ``buffers`` count its state; ``output`` gives output axes (unchanged by default).
+    Inside these formulas the names ``N``, ``C``, ``H``, ``W`` mean the *input's* axes.
+    Without ``counts`` the layer is reported as uncosted — never as zero.
+
+    >>> import symcost as sc
+    >>> attn = sc.Custom(label="attention", counts={"mac": "2*N*H*W*H*W*C"})
+    >>> attn.cost(sc.Shape(C=64, H=8, W=8), "macs").macs
+    524288
+    """
+
+    kind: Literal["custom"] = "custom"
+    label: str = "custom"
+    """What the layer is (shown in reports and in the uncosted list)."""
+    counts: dict[str, NonNegDim] | None = None
+    """Census entries as formulas of the input axes N, C, H, W and any other dims."""
+    params: NonNegDim = sympy.Integer(0)
+    """Learnable parameters."""
+    buffers: NonNegDim = sympy.Integer(0)
+    """Non-learnable state."""
+    output: dict[str, Dim | None] | None = None
+    """Output axes by name (N, C, H, W) as formulas of the input axes; missing axes stay."""
+
+    @field_validator("counts")
+    @classmethod
+    def _known_ops(cls, value):
+        if value is not None:
+            unknown = sorted(set(value) - set(OPS))
+            if unknown:
+                raise SpecError(f"unknown census entries {unknown}. Use: " + ", ".join(OPS)
+                                + ".", field="counts", value=unknown)
+        return value
+
+    @field_validator("output")
+    @classmethod
+    def _known_axes(cls, value):
+        if value is not None:
+            unknown = sorted(set(value) - set(_AXES))
+            if unknown:
+                raise SpecError(f"unknown axes {unknown}. Use N, C, H, W.", field="output",
+                                value=unknown)
+        return value
+
+    def _bind(self, shape, where):
+        axes = {"N": shape.N, "C": shape.C, "H": shape.H, "W": shape.W}
+
+        def bind(expr: sympy.Expr, field: str) -> sympy.Expr:
+            mapping = {}
+            for name in _AXES:
+                symbol = dim(name)
+                if symbol in expr.free_symbols:
+                    if axes[name] is None:
+                        raise SpecError(f"uses {name}, but the input {shape} has no {name}.",
+                                        layer=where, field=field, value=expr)
+                    mapping[symbol] = axes[name]
+            return expr.xreplace(mapping)
+
+        return bind
+
+    def infer(self, shape, where):
+        bind = self._bind(shape, where)
+        changes = {k: (bind(v, "output") if v is not None else None)
+                   for k, v in (self.output or {}).items()}
+        out = shape.replace(**changes)
+        ops = OpCounts(**{k: bind(v, "counts") for k, v in (self.counts or {}).items()})
+        census = Census(kind=self.kind, ops=ops, inputs=shape.elements, outputs=out.elements,
+                        params=bind(self.params, "params"), buffers=bind(self.buffers,
+                                                                         "buffers"),
+                        attrs={"label": self.label})
+        return out, census, []
+
+    def node(self, shape, path=""):
+        result = super().node(shape, path)
+        if self.counts is None:
+            result.uncosted = (f"custom layer {self.label!r} has no counts; give "
+                               "counts={'mac': ...} to cost it")
+        return result

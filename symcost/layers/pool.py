@@ -1,0 +1,136 @@
+"""Pooling: windowed (max, average) and global (max, average, adaptive average).
+
+Window counts are nominal: every window holds kh·kw values, padded positions included (max
+pooling pads with −∞, average pooling with zeros and, by default, divides by kh·kw). A
+window of n values costs n − 1 comparisons (max) or n − 1 additions and one division
+(average). The seed prices both at K·K per output (windowed) and one per input element
+(global).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import sympy
+
+from ..counts import OpCounts
+from ..dims import DimPair, Padding
+from ..shapes import Shape, needs_map, pair, spatial_out
+from .base import Census, Layer
+
+__all__ = ["MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "GlobalMaxPool2d",
+           "AdaptiveAvgPool2d"]
+
+
+
+def _window_census(kind: str, shape: Shape, out: Shape, window: sympy.Expr,
+                   reduce: str) -> Census:
+    outputs = out.elements
+    if reduce == "max":
+        ops = OpCounts(cmp=outputs * (window - 1))
+    else:
+        ops = OpCounts(add=outputs * (window - 1), div=outputs)
+    return Census(kind=kind, ops=ops, inputs=shape.elements, outputs=outputs,
+                  attrs={"window": window})
+
+
+class _Windowed(Layer):
+    kernel_size: DimPair
+    """Window side K, or (kh, kw)."""
+    stride: DimPair | None = None
+    """Stride; defaults to kernel_size, as in torch."""
+    padding: Padding = sympy.Integer(0)
+    """Padding per side, ``"same"`` or ``"valid"``."""
+    ceil_mode: bool = False
+    """Round the output size up (keep a last partial window), as torch's ceil_mode."""
+
+    reduce: ClassVar[str] = "max"
+
+    def infer(self, shape, where):
+        stride = self.kernel_size if self.stride is None else self.stride
+        dilation = getattr(self, "dilation", sympy.Integer(1))
+        h, w, constraints = spatial_out(shape, kernel=self.kernel_size, stride=stride,
+                                        padding=self.padding, dilation=dilation,
+                                        where=where, ceil_mode=self.ceil_mode)
+        out = shape.replace(H=h, W=w)
+        kh, kw = pair(self.kernel_size)
+        return out, _window_census(self.kind, shape, out, kh * kw, self.reduce), constraints
+
+
+class MaxPool2d(_Windowed):
+    """Max pooling over K×K windows: K·K − 1 comparisons per output element.
+
+    Seed: FLOPs = H_out·W_out·C_out·K·K.
+    """
+
+    kind: Literal["max_pool2d"] = "max_pool2d"
+    dilation: DimPair = sympy.Integer(1)
+    """Dilation of the window."""
+
+
+class AvgPool2d(_Windowed):
+    """Average pooling over K×K windows: K·K − 1 additions and one division per output.
+
+    Seed: FLOPs = H_out·W_out·C_out·K·K.
+    """
+
+    kind: Literal["avg_pool2d"] = "avg_pool2d"
+    reduce: ClassVar[str] = "avg"
+
+
+class _Global(Layer):
+    reduce: ClassVar[str] = "max"
+
+    def infer(self, shape, where):
+        needs_map(shape, where)
+        out = shape.replace(H=sympy.Integer(1), W=sympy.Integer(1))
+        return out, _window_census(self.kind, shape, out, shape.spatial, self.reduce), []
+
+
+class GlobalAvgPool2d(_Global):
+    """Global average pooling to 1×1: H·W − 1 additions and one division per channel.
+
+    Seed: FLOPs = H_in·W_in·C_in (each input touched once).
+    """
+
+    kind: Literal["global_avg_pool2d"] = "global_avg_pool2d"
+    reduce: ClassVar[str] = "avg"
+
+
+class GlobalMaxPool2d(_Global):
+    """Global max pooling to 1×1: H·W − 1 comparisons per channel.
+
+    Seed: FLOPs = H_in·W_in·C_in.
+    """
+
+    kind: Literal["global_max_pool2d"] = "global_max_pool2d"
+
+
+class AdaptiveAvgPool2d(Layer):
+    """Adaptive average pooling, as ``torch.nn.AdaptiveAvgPool2d``.
+
+    ``output_size=1`` is global average pooling. Otherwise, output cell i along an axis of
+    size n averages input rows floor(i·n/m) … ceil((i+1)·n/m) − 1; when m divides n every
+    window has n/m rows, and symcost counts that case exactly (a concrete n that m does not
+    divide is rejected, and a symbolic one becomes a condition checked at evaluation).
+    """
+
+    kind: Literal["adaptive_avg_pool2d"] = "adaptive_avg_pool2d"
+    output_size: DimPair = sympy.Integer(1)
+    """Output (H, W), or one side for both."""
+
+    def infer(self, shape, where):
+        from ..checks import divides, require
+
+        needs_map(shape, where)
+        oh, ow = pair(self.output_size)
+        constraints = []
+        for axis, size, m in (("H", shape.H, oh), ("W", shape.W, ow)):
+            constraints += require(
+                divides(m, size), where=where, field="output_size",
+                value=f"output {m} from {axis}={size}",
+                message=(f"symcost counts adaptive pooling when output_size divides the input "
+                         f"{axis}; use an input {axis} that is a multiple of {m}"))
+        out = shape.replace(H=oh, W=ow)
+        window = (shape.H / oh) * (shape.W / ow)
+        return out, _window_census(self.kind, shape, out, window, "avg"), constraints

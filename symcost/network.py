@@ -1,0 +1,375 @@
+"""Networks: containers that compose specs, propagate shapes and sum costs.
+
+``Sequential``, ``Residual``, ``Parallel`` and ``Repeat`` are members of the same spec union
+as the layers, so a whole network is one JSON document. :meth:`Spec.analyze` (``net.cost``)
+propagates a symbolic input shape through the tree, checks every junction (a mismatch names
+both layers by path), prices every leaf under a convention and returns a
+:class:`NetworkCost`: the total, a per-layer breakdown, evaluation, and the uncosted list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import sympy
+from pydantic import BeforeValidator, Field
+
+from .checks import Constraint, require
+from .conventions import Convention, get_convention
+from .cost import Cost, CostValues, bind_values
+from .dims import Dim
+from .errors import ShapeMismatchError, SpecError
+from .layers.base import Node, Spec, where_of
+from .layers.merge import Add, Concat, Mul
+from .shapes import Shape
+
+if TYPE_CHECKING:
+    from .spec import AnyLayer
+else:
+    AnyLayer = Any  # resolved by symcost.spec (model_rebuild)
+
+__all__ = ["Sequential", "Residual", "Parallel", "Repeat", "NetworkCost", "Row",
+           "NetworkValues"]
+
+
+def _child_path(path: str, label: str) -> str:
+    return f"{path}.{label}" if path else label
+
+
+def _merge_from_text(value: Any) -> Any:
+    return {"kind": value} if isinstance(value, str) else value
+
+
+MergeSpec = Annotated[Annotated[Add | Mul | Concat, Field(discriminator="kind")],
+                      BeforeValidator(_merge_from_text)]
+
+
+class _Container(Spec):
+    def cost(self, shape: Shape, convention: str | Convention = "seed", *,
+             bytes_per_element: int = 4) -> NetworkCost:
+        """Propagate ``shape``, price every layer: a :class:`NetworkCost`."""
+        return self.analyze(shape, convention, bytes_per_element=bytes_per_element)
+
+
+def _merge_node(merge, shapes: list[Shape], path: str) -> Node:
+    mpath = _child_path(path, merge.name or merge.kind)
+    out, census, constraints = merge.combine(shapes, where_of(mpath, merge.kind))
+    return Node(mpath, merge.kind, shapes[0], out, census=census, constraints=constraints)
+
+
+class Sequential(_Container):
+    """Layers applied one after another; each must accept what the previous one gives.
+
+    >>> import symcost as sc
+    >>> net = sc.Sequential(layers=[sc.Conv2d(in_channels=3, out_channels=8, kernel_size=3),
+    ...                             sc.ReLU()])
+    >>> net.cost(sc.Shape(C=3, H=32, W=32)).total.macs
+    194400
+    """
+
+    kind: Literal["sequential"] = "sequential"
+    layers: tuple[AnyLayer, ...]
+    """The layers, in order."""
+
+    def __init__(self, layers=None, /, **data):
+        if layers is not None:
+            data["layers"] = layers
+        super().__init__(**data)
+
+    def node(self, shape: Shape, path: str = "") -> Node:
+        children: list[Node] = []
+        current = shape
+        for i, layer in enumerate(self.layers):
+            child_path = _child_path(path, layer.name or str(i))
+            try:
+                child = layer.node(current, child_path)
+            except ShapeMismatchError as exc:
+                if not children:
+                    raise
+                prev = children[-1]
+                raise type(exc)(f"{exc.detail} Its input comes from {prev.where}, which "
+                                f"outputs {prev.output}.", layer=exc.layer, field=exc.field,
+                                value=exc.value) from None
+            children.append(child)
+            current = child.output
+        return Node(path, self.kind, shape, current, children=children)
+
+
+class Residual(_Container):
+    """``merge(body(x), shortcut(x))``: identity shortcut by default, or a projection.
+
+    The merge is an element-wise ``add`` (ResNet); ``mul`` gives gating blocks.
+    """
+
+    kind: Literal["residual"] = "residual"
+    body: AnyLayer
+    """The residual branch."""
+    shortcut: AnyLayer | None = None
+    """Projection shortcut (e.g. a 1×1 conv and BN); the identity when None."""
+    merge: MergeSpec = Add()
+    """How the two branches combine."""
+
+    def node(self, shape: Shape, path: str = "") -> Node:
+        body = self.body.node(shape, _child_path(path, self.body.name or "body"))
+        children = [body]
+        other = shape
+        if self.shortcut is not None:
+            sc = self.shortcut.node(shape, _child_path(path, self.shortcut.name or "shortcut"))
+            children.append(sc)
+            other = sc.output
+        merged = _merge_node(self.merge, [body.output, other], path)
+        children.append(merged)
+        return Node(path, self.kind, shape, merged.output, children=children)
+
+
+class Parallel(_Container):
+    """Branches applied to the same input, merged by ``concat`` (default), ``add`` or
+    ``mul`` (Inception blocks, squeeze-and-excitation)."""
+
+    kind: Literal["parallel"] = "parallel"
+    branches: tuple[AnyLayer, ...] = Field(min_length=1)
+    """The branches."""
+    merge: MergeSpec = Concat()
+    """How the branches combine."""
+
+    def node(self, shape: Shape, path: str = "") -> Node:
+        children = [b.node(shape, _child_path(path, b.name or str(i)))
+                    for i, b in enumerate(self.branches)]
+        merged = _merge_node(self.merge, [c.output for c in children], path)
+        return Node(path, self.kind, shape, merged.output, children=[*children, merged])
+
+
+class Repeat(_Container):
+    """``n`` copies of a shape-preserving ``body`` (n may be a symbol: depth as a variable).
+
+    >>> import symcost as sc
+    >>> n, C, H = sc.dims("n C H")
+    >>> block = sc.Repeat(n=n, body=sc.PointwiseConv2d(in_channels=C, out_channels=C))
+    >>> block.cost(sc.Shape(C=C, H=H, W=H), "macs").total.macs
+    C**2*H**2*n
+    """
+
+    kind: Literal["repeat"] = "repeat"
+    n: Dim
+    """Number of copies."""
+    body: AnyLayer
+    """The repeated block; its output shape must equal its input shape."""
+
+    def node(self, shape: Shape, path: str = "") -> Node:
+        where = where_of(path, self.kind)
+        body = self.body.node(shape, _child_path(path, self.body.name or "body"))
+        constraints: list[Constraint] = []
+        for axis, a in shape.axes().items():
+            b = getattr(body.output, axis)
+            constraints += require(
+                sympy.Eq(a, b), where=where, field="body", value=f"{axis}: {a} -> {b}",
+                message=(f"a repeated body must keep its shape, but it changes {axis}. "
+                         "Repeat only shape-preserving blocks; put the first, resizing block "
+                         "before the Repeat"), error=ShapeMismatchError)
+        return Node(path, self.kind, shape, shape, children=[body], repeat=self.n,
+                    constraints=constraints)
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, eq=False)
+class Row:
+    """One line of a breakdown: a layer or container, its output shape and its cost.
+
+    ``cost`` is the row's whole contribution to the total (``count`` copies included).
+    """
+
+    path: str
+    kind: str
+    depth: int
+    output: Shape
+    cost: Cost
+    count: sympy.Expr
+    leaf: bool
+    uncosted: str | None = None
+
+
+@dataclass(eq=False)
+class NetworkCost:
+    """Shapes, per-layer costs and the total of a spec on an input shape."""
+
+    spec: Spec
+    input: Shape
+    convention: str
+    root: Node
+    total: Cost
+    rows: list[Row]
+    bytes_per_element: int = 4
+
+    @classmethod
+    def build(cls, spec: Spec, shape: Shape, convention: str | Convention = "seed", *,
+              bytes_per_element: int = 4) -> NetworkCost:
+        conv = get_convention(convention)
+        if isinstance(bytes_per_element, bool) or not isinstance(bytes_per_element, int) \
+                or bytes_per_element < 1:
+            raise SpecError(f"bytes_per_element must be a positive int (given "
+                            f"{bytes_per_element!r}), e.g. 4 for float32.",
+                            layer=where_of("", spec.kind), field="bytes_per_element")
+        root = spec.node(shape, "")
+        rows: list[Row] = []
+        total = _price(root, conv, bytes_per_element, rows, 0, sympy.Integer(1))
+        return cls(spec, shape, conv.name, root, total, rows, bytes_per_element)
+
+    # shortcuts to the total, so layer.cost(...) and net.cost(...) read alike
+    @property
+    def macs(self) -> sympy.Expr:
+        return self.total.macs
+
+    @property
+    def flops(self) -> sympy.Expr:
+        return self.total.flops
+
+    @property
+    def params(self) -> sympy.Expr:
+        return self.total.params
+
+    @property
+    def output(self) -> Shape:
+        """The network's output shape."""
+        return self.root.output
+
+    @property
+    def uncosted(self) -> list[tuple[str, str]]:
+        """(path, reason) for every layer symcost could not cost; empty for built-in layers."""
+        return [(r.path, r.uncosted) for r in self.rows if r.uncosted]
+
+    def breakdown(self, depth: int | None = None, *, leaves_only: bool = False) -> list[Row]:
+        """Rows for every layer and container (containers first), down to ``depth``."""
+        return [r for r in self.rows
+                if (depth is None or r.depth <= depth) and (r.leaf or not leaves_only)]
+
+    def evaluate(self, values: Mapping[str, int] | None = None, /,
+                 **named: int) -> NetworkValues:
+        """Exact integers for the total and every row."""
+        values = {**(values or {}), **named}
+        total = self.total.evaluate(values)
+        mapping = bind_values(self.total.free_symbols | _row_symbols(self.rows), values)
+        rows = [(r, r.cost.evaluate({s.name: v for s, v in mapping.items()}),
+                 _eval_shape(r.output, mapping)) for r in self.rows]
+        return NetworkValues(self, dict(values), total, rows)
+
+    def subs(self, values: Mapping[str, Any] | None = None, /, **named: Any) -> Cost:
+        """The total with some symbols substituted."""
+        return self.total.subs(values, **named)
+
+    # display ------------------------------------------------------------------
+    def to_text(self, depth: int | None = None) -> str:
+        from .report import text_table
+
+        return text_table(self, depth=depth)
+
+    def to_markdown(self, depth: int | None = None) -> str:
+        from .report import markdown_table
+
+        return markdown_table(self, depth=depth)
+
+    def to_latex(self, depth: int | None = None, **kwargs) -> str:
+        from .report import latex_table
+
+        return latex_table(self, depth=depth, **kwargs)
+
+    def to_json(self, depth: int | None = None) -> str:
+        from .report import json_report
+
+        return json_report(self, depth=depth)
+
+    def __repr__(self) -> str:
+        return (f"NetworkCost({self.spec.name or self.spec.kind}, input={self.input}, "
+                f"convention={self.convention!r}, macs={self.total.macs})")
+
+    def _repr_html_(self) -> str:
+        from .report import html_table
+
+        return html_table(self)
+
+
+def _row_symbols(rows: list[Row]) -> set[sympy.Symbol]:
+    out: set[sympy.Symbol] = set()
+    for r in rows:
+        out |= r.cost.free_symbols
+    return out
+
+
+def _eval_shape(shape: Shape, mapping) -> Shape:
+    return shape.replace(**{k: sympy.Integer(v.xreplace(mapping)) if v is not None else None
+                            for k, v in shape.axes().items()})
+
+
+@dataclass(eq=False)
+class NetworkValues:
+    """A network cost evaluated at numbers."""
+
+    network: NetworkCost
+    values: dict[str, int]
+    total: CostValues
+    rows: list[tuple[Row, CostValues, Shape]] = field(default_factory=list)
+
+    @property
+    def macs(self) -> int:
+        return self.total.macs
+
+    @property
+    def flops(self) -> int:
+        return self.total.flops
+
+    @property
+    def params(self) -> int:
+        return self.total.params
+
+    def to_text(self, depth: int | None = None) -> str:
+        from .report import text_table
+
+        return text_table(self, depth=depth)
+
+    def to_markdown(self, depth: int | None = None) -> str:
+        from .report import markdown_table
+
+        return markdown_table(self, depth=depth)
+
+    def to_latex(self, depth: int | None = None, **kwargs) -> str:
+        from .report import latex_table
+
+        return latex_table(self, depth=depth, **kwargs)
+
+    def to_json(self, depth: int | None = None) -> str:
+        from .report import json_report
+
+        return json_report(self, depth=depth)
+
+    def _repr_html_(self) -> str:
+        from .report import html_table
+
+        return html_table(self)
+
+
+def _price(node: Node, conv: Convention, bpe: int, rows: list[Row], depth: int,
+           count: sympy.Expr) -> Cost:
+    """Price ``node`` (recursively), append its rows, return its cost per single copy."""
+    index = len(rows)
+    if node.census is not None:
+        cost = conv.price(node.census, bytes_per_element=bpe,
+                          constraints=tuple(node.constraints))
+        rows.append(Row(node.path, node.kind, depth, node.output, cost * count, count, True,
+                        node.uncosted))
+        return cost
+    rows.append(None)  # type: ignore[arg-type]  # placeholder, filled below
+    inner = count * node.repeat
+    child_costs = [_price(c, conv, bpe, rows, depth + 1, inner) for c in node.children]
+    cost = Cost.total(child_costs, conv.name)
+    if node.constraints:
+        cost = replace(cost, constraints=tuple(node.constraints) + cost.constraints)
+    cost = cost * node.repeat
+    if node.composite:
+        cost = replace(cost, parts={c.path.rsplit(".", 1)[-1]: cc
+                                    for c, cc in zip(node.children, child_costs)})
+    rows[index] = Row(node.path, node.kind, depth, node.output, cost * count, count, False,
+                      None)
+    return cost

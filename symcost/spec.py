@@ -1,0 +1,89 @@
+"""The one explicit union of every spec kind, layers and containers alike.
+
+A new layer kind is added here by hand (no runtime discovery); ``tests/test_spec.py``
+checks that every concrete subclass of ``Layer`` is a member.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, TypeAdapter
+
+from .layers.activation import (
+    ELU,
+    GELU,
+    Hardsigmoid,
+    Hardswish,
+    LeakyReLU,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Tanh,
+)
+from .layers.base import Spec, register_tags
+from .layers.conv import (
+    Conv2d,
+    ConvTranspose2d,
+    DepthwiseConv2d,
+    PointwiseConv2d,
+    SeparableConv2d,
+)
+from .layers.custom import Custom
+from .layers.linear import Linear
+from .layers.merge import Add, Concat, Mul
+from .layers.norm import BatchNorm2d
+from .layers.pool import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    GlobalAvgPool2d,
+    GlobalMaxPool2d,
+    MaxPool2d,
+)
+from .layers.resample import Upsample
+from .layers.reshape import ChannelShuffle, Dropout, Flatten, Identity
+from .network import Parallel, Repeat, Residual, Sequential
+
+__all__ = ["AnyLayer", "LAYER_TYPES", "CONTAINER_TYPES", "MERGE_TYPES", "kind_classes",
+           "spec_adapter"]
+
+LAYER_TYPES = (
+    Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d,
+    MaxPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, AdaptiveAvgPool2d,
+    ReLU, ReLU6, LeakyReLU, PReLU, ELU, Sigmoid, Tanh, SiLU, Hardswish, Hardsigmoid, GELU,
+    Softmax, Linear, BatchNorm2d, Flatten, Identity, Dropout, ChannelShuffle, Upsample,
+    Custom,
+)
+CONTAINER_TYPES = (Sequential, Residual, Parallel, Repeat)
+MERGE_TYPES = (Add, Mul, Concat)
+
+AnyLayer = Annotated[
+    Conv2d | ConvTranspose2d | DepthwiseConv2d | PointwiseConv2d | SeparableConv2d
+    | MaxPool2d | AvgPool2d | GlobalAvgPool2d | GlobalMaxPool2d | AdaptiveAvgPool2d
+    | ReLU | ReLU6 | LeakyReLU | PReLU | ELU | Sigmoid | Tanh | SiLU | Hardswish | Hardsigmoid
+    | GELU | Softmax | Linear | BatchNorm2d | Flatten | Identity | Dropout | ChannelShuffle
+    | Upsample | Custom | Sequential | Residual | Parallel | Repeat,
+    Field(discriminator="kind"),
+]
+
+for _cls in CONTAINER_TYPES:
+    _cls.model_rebuild(_types_namespace={"AnyLayer": AnyLayer})
+
+
+def kind_classes() -> dict[str, type[Spec]]:
+    """Every spec class by its kind tag."""
+    return {cls.model_fields["kind"].default: cls
+            for cls in (*LAYER_TYPES, *CONTAINER_TYPES, *MERGE_TYPES)}
+
+
+register_tags(set(kind_classes()))
+
+_ADAPTER: TypeAdapter = TypeAdapter(AnyLayer)
+
+
+def spec_adapter() -> TypeAdapter:
+    """The pydantic adapter that validates and serialises any spec (``AnyLayer``)."""
+    return _ADAPTER

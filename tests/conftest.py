@@ -1,0 +1,12 @@
+"""Shared fixtures. Facts from outside the project live here and in the tests, each with
+its source named; nothing reads ../shared at test time."""
+
+import pytest
+
+import symcost as sc
+
+
+@pytest.fixture
+def seed_dims():
+    """The symbols of the seed article's notation."""
+    return sc.dims("C_in C_out K H W")
