@@ -32,7 +32,6 @@ def spec_to_json(spec: Spec, *, input: Shape | None = None, indent: int | None =
 def document(spec: Spec, *, input: Shape | None = None) -> dict[str, Any]:
     """The JSON-ready dict of a network document."""
     out: dict[str, Any] = {"network": spec.model_dump(mode="json", exclude_defaults=True)}
-    out["network"]["kind"] = spec.kind  # the tag is a default, but it must stay
     if input is not None:
         out["input"] = input.model_dump(mode="json", exclude_none=True)
     return out

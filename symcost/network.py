@@ -27,8 +27,8 @@ from .shapes import Shape
 
 if TYPE_CHECKING:
     from .spec import AnyLayer
-else:
-    AnyLayer = Any  # resolved by symcost.spec (model_rebuild)
+# AnyLayer is left undefined here on purpose: pydantic defers the containers' fields until
+# symcost.spec defines the union and calls model_rebuild.
 
 __all__ = ["Sequential", "Residual", "Parallel", "Repeat", "NetworkCost", "Row",
            "NetworkValues"]

@@ -20,7 +20,8 @@ CASES = [c for c in itertools.product([1, 2, 3, 5], [1, 2, 3], [0, 1, 2], [1, 2]
 
 
 @pytest.mark.parametrize("k, s, p, d, ceil_mode", CASES)
-def test_window_rule_matches_enumeration(k, s, p, d, ceil_mode):    formula = window_out(H, k, s, p, d, ceil_mode)
+def test_window_rule_matches_enumeration(k, s, p, d, ceil_mode):
+    formula = window_out(H, k, s, p, d, ceil_mode)
     for size in range(1, 24):
         expected = len(window_starts(size, k, s, p, d, ceil_mode))
         if expected == 0:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sympy
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_serializer
 
 from ..checks import Constraint, require
 from ..counts import OpCounts
@@ -97,6 +97,14 @@ class Spec(BaseModel):
         cls = type(self)
         with reraise_validation(cls.model_fields["kind"].default or cls.__name__, data, cls):
             super().__init__(**data)
+
+    @model_serializer(mode="wrap")
+    def _keep_kind(self, handler):
+        # the kind tag is a default, yet a document without it cannot be read back
+        data = handler(self)
+        if isinstance(data, dict):
+            data = {"kind": self.kind, **data}
+        return data
 
     def __repr__(self) -> str:
         shown = {k: v for k, v in self.__dict__.items()

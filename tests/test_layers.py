@@ -1,0 +1,177 @@
+"""Every layer kind: golden closed forms (table-driven) and counts against the brute-force
+counter in tests/oracle.py (independent loops, not the formulas)."""
+
+import itertools
+
+import pytest
+import sympy
+
+import symcost as sc
+from symcost.spec import LAYER_TYPES
+
+from . import oracle
+
+N, C, C2, K, H, W = sc.dims("N C C2 K H W")
+MAP = sc.Shape(N=N, C=C, H=H, W=W)
+E = N * C * H * W  # elements of MAP
+
+# (layer, input, expected census entries (others zero), expected params)
+GOLDEN = [
+    (sc.Conv2d(in_channels=C, out_channels=C2, kernel_size=K, padding="same", bias=False), MAP,
+     {"mac": N * C2 * H * W * C * K**2, "dot": N * C2 * H * W}, C2 * C * K**2),
+    (sc.Conv2d(in_channels=C, out_channels=C2, kernel_size=1), MAP,
+     {"mac": N * C2 * H * W * C, "dot": N * C2 * H * W, "bias": N * C2 * H * W},
+     C2 * C + C2),
+    (sc.DepthwiseConv2d(in_channels=C, kernel_size=3, padding=1, depth_multiplier=2), MAP,
+     {"mac": N * 2 * C * H * W * 9, "dot": N * 2 * C * H * W}, 2 * C * 9),
+    (sc.PointwiseConv2d(in_channels=C, out_channels=C2, bias=True), MAP,
+     {"mac": N * H * W * C * C2, "dot": N * H * W * C2, "bias": N * H * W * C2}, C * C2 + C2),
+    (sc.ConvTranspose2d(in_channels=C, out_channels=C2, kernel_size=K, stride=2), MAP,
+     {"mac": N * H * W * C * C2 * K**2, "bias": N * C2 * (2 * H + K - 2) * (2 * W + K - 2)},
+     C * C2 * K**2 + C2),
+    (sc.MaxPool2d(kernel_size=2), sc.Shape(N=N, C=C, H=2 * H, W=2 * W),
+     {"cmp": 3 * N * C * H * W}, 0),
+    (sc.AvgPool2d(kernel_size=3, stride=1, padding=1), MAP, {"add": 8 * E, "div": E}, 0),
+    (sc.GlobalAvgPool2d(), MAP, {"add": N * C * (H * W - 1), "div": N * C}, 0),
+    (sc.GlobalMaxPool2d(), MAP, {"cmp": N * C * (H * W - 1)}, 0),
+    (sc.AdaptiveAvgPool2d(output_size=2), sc.Shape(N=N, C=C, H=2 * H, W=2 * W),
+     {"add": 4 * N * C * (H * W - 1), "div": 4 * N * C}, 0),
+    (sc.ReLU(), MAP, {"cmp": E}, 0),
+    (sc.ReLU6(), MAP, {"cmp": 2 * E}, 0),
+    (sc.LeakyReLU(), MAP, {"cmp": E, "mul": E}, 0),
+    (sc.PReLU(num_parameters=C), MAP, {"cmp": E, "mul": E}, C),
+    (sc.ELU(), MAP, {"cmp": E, "exp": E, "add": E, "mul": E}, 0),
+    (sc.Sigmoid(), MAP, {"mul": E, "exp": E, "add": E, "div": E}, 0),
+    (sc.Tanh(), MAP, {"mul": E, "exp": E, "add": 2 * E, "div": E}, 0),
+    (sc.SiLU(), MAP, {"mul": 2 * E, "exp": E, "add": E, "div": E}, 0),
+    (sc.Hardsigmoid(), MAP, {"add": E, "cmp": 2 * E, "mul": E}, 0),
+    (sc.Hardswish(), MAP, {"add": E, "cmp": 2 * E, "mul": 2 * E}, 0),
+    (sc.GELU(), MAP, {"mul": 3 * E, "add": E, "erf": E}, 0),
+    (sc.GELU(approximate="tanh"), MAP, {"mul": 7 * E, "add": 4 * E, "exp": E, "div": E}, 0),
+    (sc.Softmax(), MAP, {"exp": E, "add": N * H * W * (C - 1), "div": E}, 0),
+    (sc.Linear(in_features=C, out_features=C2), sc.Shape(N=N, C=C),
+     {"mac": N * C * C2, "dot": N * C2, "bias": N * C2}, C * C2 + C2),
+    (sc.BatchNorm2d(num_features=C), MAP, {"mul": E, "add": E}, 2 * C),
+    (sc.Flatten(), MAP, {}, 0),
+    (sc.Identity(), MAP, {}, 0),
+    (sc.Dropout(p=0.1), MAP, {}, 0),
+    (sc.ChannelShuffle(groups=1), MAP, {}, 0),
+    (sc.Upsample(scale_factor=2, mode="bilinear"), MAP,
+     {"mul": 16 * E, "add": 12 * E}, 0),
+    (sc.Upsample(scale_factor=2), MAP, {}, 0),
+    (sc.SeparableConv2d(in_channels=C, out_channels=C2, kernel_size=3, padding=1), MAP,
+     {"mac": N * H * W * C * (9 + C2), "dot": N * H * W * (C + C2)}, 9 * C + C * C2),
+    (sc.Custom(counts={"mac": "N*C*H*W*7"}, params=5), MAP, {"mac": 7 * E}, 5),
+]
+
+
+@pytest.mark.parametrize("layer, shape, expected, params", GOLDEN,
+                         ids=[f"{g[0].kind}-{i}" for i, g in enumerate(GOLDEN)])
+def test_golden_census(layer, shape, expected, params):
+    cost = layer.cost(shape, "flops")
+    for op, value in cost.counts.items():
+        assert sympy.expand(value - expected.get(op, 0)) == 0, (op, value)
+    assert sympy.expand(cost.params - params) == 0
+
+
+def test_every_layer_kind_has_a_golden_row():
+    covered = {type(g[0]) for g in GOLDEN}
+    assert set(LAYER_TYPES) <= covered, set(LAYER_TYPES) - covered
+
+
+# ---------------------------------------------------------------- brute-force agreement
+
+CONV_CASES = [c for c in itertools.product([1, 2], [1, 2, 4], [2, 4], [1, 3], [1, 2],
+                                           [0, 1], [1, 2], [False, True])
+              if c[2] % c[1] == 0]  # groups must divide the output channels
+
+
+@pytest.mark.parametrize("n, groups, c_out, k, stride, padding, dilation, bias",
+                         CONV_CASES[::3])
+def test_conv_counts_match_brute_force(n, groups, c_out, k, stride, padding, dilation, bias):
+    c_in, h, w = 4, 7, 6
+    layer = sc.Conv2d(in_channels=c_in, out_channels=c_out, kernel_size=k, stride=stride,
+                      padding=padding, dilation=dilation, groups=groups, bias=bias)
+    shape = sc.Shape(N=n, C=c_in, H=h, W=w)
+    expected = oracle.conv2d(n, c_in, h, w, c_out, k, stride, padding, dilation, groups, bias)
+    if expected["H"] == 0 or expected["W"] == 0:
+        with pytest.raises(sc.SpecError):
+            layer.cost(shape)
+        return
+    cost = layer.cost(shape, "flops")
+    out = layer.output_shape(shape)
+    assert (out.H, out.W) == (expected["H"], expected["W"])
+    assert (cost.counts.mac, cost.counts.dot, cost.counts.bias) == (
+        expected["mac"], expected["dot"], expected["bias"])
+
+
+def test_depthwise_and_pointwise_agree_with_brute_force_grouped_conv():
+    dw = sc.DepthwiseConv2d(in_channels=4, kernel_size=3, stride=2, padding=1,
+                            depth_multiplier=2)
+    shape = sc.Shape(N=2, C=4, H=9, W=8)
+    expected = oracle.conv2d(2, 4, 9, 8, 8, 3, 2, 1, 1, 4)
+    assert dw.cost(shape).counts.mac == expected["mac"]
+    pw = sc.PointwiseConv2d(in_channels=4, out_channels=6)
+    assert pw.cost(shape).counts.mac == oracle.conv2d(2, 4, 9, 8, 6, 1)["mac"]
+
+
+@pytest.mark.parametrize("k, stride, groups", [(2, 2, 1), (3, 2, 2), (4, 2, 1), (3, 1, 4)])
+def test_transposed_conv_counts_match_scatter(k, stride, groups):
+    layer = sc.ConvTranspose2d(in_channels=4, out_channels=8, kernel_size=k, stride=stride,
+                               groups=groups)
+    expected = oracle.conv_transpose2d(1, 4, 5, 3, 8, k, stride, groups)
+    assert layer.cost(sc.Shape(C=4, H=5, W=3)).counts.mac == expected["mac"]
+    assert layer.output_shape(sc.Shape(C=4, H=5, W=3)).H == expected["H"]
+
+
+@pytest.mark.parametrize("kind, k, stride, padding, ceil_mode", [
+    ("max", 2, 2, 0, False), ("max", 3, 2, 1, True), ("avg", 3, 2, 1, False),
+    ("avg", 2, 2, 0, True), ("max", 3, 3, 1, True)])
+def test_pool_counts_match_brute_force(kind, k, stride, padding, ceil_mode):
+    cls = sc.MaxPool2d if kind == "max" else sc.AvgPool2d
+    layer = cls(kernel_size=k, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    for h, w in [(7, 5), (8, 9), (5, 5)]:
+        expected = oracle.pool2d(2, 3, h, w, k, stride, padding, ceil_mode, kind)
+        counts = layer.cost(sc.Shape(N=2, C=3, H=h, W=w)).counts
+        assert (counts.cmp, counts.add, counts.div) == (
+            expected["cmp"], expected["add"], expected["div"])
+
+
+@pytest.mark.parametrize("rows_shape, bias", [((2, 3), True), ((1, 5), False)])
+def test_linear_counts_match_brute_force(rows_shape, bias):
+    n, fin = rows_shape
+    layer = sc.Linear(in_features=fin, out_features=4, bias=bias)
+    counts = layer.cost(sc.Shape(N=n, C=fin)).counts
+    expected = oracle.linear(n, fin, 4, bias)
+    assert (counts.mac, counts.dot, counts.bias) == (
+        expected["mac"], expected["dot"], expected["bias"])
+
+
+def test_linear_on_a_feature_map_acts_on_the_last_axis():
+    # torch.nn.Linear(64, 128) on a (2, 10, 64) tensor: 20 rows
+    layer = sc.Linear(in_features=64, out_features=128)
+    cost = layer.cost(sc.Shape(N=2, C=10, H=1, W=64), "macs")
+    assert cost.macs == 163_840
+    assert layer.output_shape(sc.Shape(N=2, C=10, H=1, W=64)).W == 128
+
+
+def test_softmax_axis_choice():
+    s = sc.Shape(C=3, H=4, W=5)
+    assert sc.Softmax(dim=-1).cost(s, "flops").counts.add == 3 * 4 * 4
+    with pytest.raises(sc.SpecError, match="axis"):
+        sc.Softmax(dim=0).cost(s)
+
+
+def test_custom_without_counts_is_uncosted_not_zero():
+    net = sc.Sequential([sc.ReLU(), sc.Custom(label="mystery")])
+    result = net.cost(sc.Shape(C=3, H=4, W=4))
+    assert result.uncosted and result.uncosted[0][0] == "1"
+    assert "mystery" in result.uncosted[0][1]
+    assert "UNCOSTED" in result.to_text()
+
+
+def test_layer_specs_are_frozen_and_hashable():
+    conv = sc.Conv2d(in_channels=3, out_channels=8, kernel_size=3)
+    with pytest.raises(Exception):
+        conv.in_channels = 4
+    assert hash(conv) == hash(sc.Conv2d(in_channels=3, out_channels=8, kernel_size=3))
