@@ -43,7 +43,7 @@ def _int_values(items: list[str]) -> dict[str, int]:
     return values
 
 
-def _resolve(target: str, params: dict[str, str], values: dict[str, int]):
+def _resolve(target: str, params: dict[str, object], values: dict[str, int]):
     path = Path(target)
     if path.suffix.lower() == ".json" or path.exists():
         if params:

@@ -19,7 +19,7 @@ def basic_block(c):
 def test_residual_identity_adds_once_per_element():
     x = sc.Shape(C=8, H=H, W=W)
     result = basic_block(8).cost(x, "flops")
-    add_row = [r for r in result.rows if r.kind == "add"][0]
+    add_row = next(r for r in result.rows if r.kind == "add")
     assert add_row.cost.flops == 8 * H * W
     assert result.output == x
 
@@ -35,13 +35,10 @@ def test_residual_with_projection_shortcut():
 
 
 def test_parallel_concat_and_squeeze_excitation_mul():
-    inception = sc.Parallel([
+    inception = sc.Parallel(branches=[
         sc.Conv2d(in_channels=C, out_channels=4, kernel_size=1),
         sc.Conv2d(in_channels=C, out_channels=6, kernel_size=3, padding=1),
-        sc.MaxPool2d(kernel_size=3, stride=1, padding=1)]) if False else sc.Parallel(
-        branches=[sc.Conv2d(in_channels=C, out_channels=4, kernel_size=1),
-                  sc.Conv2d(in_channels=C, out_channels=6, kernel_size=3, padding=1),
-                  sc.MaxPool2d(kernel_size=3, stride=1, padding=1)])
+        sc.MaxPool2d(kernel_size=3, stride=1, padding=1)])
     out = inception.cost(sc.Shape(C=C, H=H, W=W)).output
     assert out.C == C + 10 and out.H == H
     se = sc.Parallel(branches=[
@@ -51,7 +48,7 @@ def test_parallel_concat_and_squeeze_excitation_mul():
                        sc.ReLU(), sc.Conv2d(in_channels=4, out_channels=16, kernel_size=1),
                        sc.Sigmoid()])], merge="mul")
     result = se.cost(sc.Shape(C=16, H=H, W=W), "flops")
-    mul_row = [r for r in result.rows if r.kind == "mul"][0]
+    mul_row = next(r for r in result.rows if r.kind == "mul")
     assert mul_row.cost.counts.mul == 16 * H * W  # broadcast N×C×1×1 over N×C×H×W
     assert result.output == sc.Shape(C=16, H=H, W=W)
 
@@ -87,7 +84,7 @@ def test_network_values_give_every_row_as_ints():
                                                                                   W=224)
     assert values.macs == 568_740_352
     assert all(isinstance(v.macs, int) for _, v, _ in values.rows)
-    fc = [s for r, _, s in values.rows if r.path == "fc"][0]
+    fc = next(s for r, _, s in values.rows if r.path == "fc")
     assert fc.C == 1000
 
 

@@ -36,7 +36,7 @@ def test_separable_is_reported_as_its_two_parts(seed_dims):
 
 
 def test_ratio_is_exactly_the_seed_closed_form(seed_dims):
-    c_in, c_out, k, h, w = seed_dims
+    _c_in, c_out, k, _h, _w = seed_dims
     x, regular, separable, _, _ = _layers(seed_dims)
     r = sc.ratio(regular.cost(x).macs, separable.cost(x).macs)
     assert r == c_out * k**2 / (c_out + k**2)

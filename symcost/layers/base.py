@@ -200,6 +200,7 @@ def _spec_error(kind: str, exc: ValidationError, data: Mapping[str, Any],
     loc = [p for p in first["loc"] if not (isinstance(p, str) and _is_union_tag(p))]
     original = (first.get("ctx") or {}).get("error")
     layer = kind
+    field_name: str | None
     if isinstance(original, SpecError) and original.field:
         field_name = original.field
         if loc:
@@ -212,8 +213,8 @@ def _spec_error(kind: str, exc: ValidationError, data: Mapping[str, Any],
         detail = _detail(first, original, data, cls)
     if isinstance(original, SpecError) and original.layer and not loc:
         layer = original.layer
-    cls = type(original) if isinstance(original, SpecError) else SpecError
-    return cls(detail, layer=layer, field=field_name, value=first.get("input"))
+    error_type = type(original) if isinstance(original, SpecError) else SpecError
+    return error_type(detail, layer=layer, field=field_name, value=first.get("input"))
 
 
 def _is_union_tag(part: str) -> bool:
