@@ -23,6 +23,7 @@ from .dims import Dim
 from .errors import ShapeMismatchError, SpecError
 from .layers.base import Node, Spec, where_of
 from .layers.merge import Add, Concat, Mul
+from .report import Reportable
 from .shapes import Shape
 
 if TYPE_CHECKING:
@@ -193,7 +194,7 @@ class Row:
 
 
 @dataclass(eq=False)
-class NetworkCost:
+class NetworkCost(Reportable):
     """Shapes, per-layer costs and the total of a spec on an input shape."""
 
     spec: Spec
@@ -260,35 +261,9 @@ class NetworkCost:
         """The total with some symbols substituted."""
         return self.total.subs(values, **named)
 
-    # display ------------------------------------------------------------------
-    def to_text(self, depth: int | None = None) -> str:
-        from .report import text_table
-
-        return text_table(self, depth=depth)
-
-    def to_markdown(self, depth: int | None = None) -> str:
-        from .report import markdown_table
-
-        return markdown_table(self, depth=depth)
-
-    def to_latex(self, depth: int | None = None, **kwargs) -> str:
-        from .report import latex_table
-
-        return latex_table(self, depth=depth, **kwargs)
-
-    def to_json(self, depth: int | None = None) -> str:
-        from .report import json_report
-
-        return json_report(self, depth=depth)
-
     def __repr__(self) -> str:
         return (f"NetworkCost({self.spec.name or self.spec.kind}, input={self.input}, "
                 f"convention={self.convention!r}, macs={self.total.macs})")
-
-    def _repr_html_(self) -> str:
-        from .report import html_table
-
-        return html_table(self)
 
 
 def _row_symbols(rows: list[Row]) -> set[sympy.Symbol]:
@@ -304,7 +279,7 @@ def _eval_shape(shape: Shape, mapping) -> Shape:
 
 
 @dataclass(eq=False)
-class NetworkValues:
+class NetworkValues(Reportable):
     """A network cost evaluated at numbers."""
 
     network: NetworkCost
@@ -324,30 +299,10 @@ class NetworkValues:
     def params(self) -> int:
         return self.total.params
 
-    def to_text(self, depth: int | None = None) -> str:
-        from .report import text_table
-
-        return text_table(self, depth=depth)
-
-    def to_markdown(self, depth: int | None = None) -> str:
-        from .report import markdown_table
-
-        return markdown_table(self, depth=depth)
-
-    def to_latex(self, depth: int | None = None, **kwargs) -> str:
-        from .report import latex_table
-
-        return latex_table(self, depth=depth, **kwargs)
-
-    def to_json(self, depth: int | None = None) -> str:
-        from .report import json_report
-
-        return json_report(self, depth=depth)
-
-    def _repr_html_(self) -> str:
-        from .report import html_table
-
-        return html_table(self)
+    def __repr__(self) -> str:
+        at = ", ".join(f"{k}={v}" for k, v in self.values.items())
+        return (f"NetworkValues({self.network.spec.name or self.network.spec.kind} at {at}, "
+                f"convention={self.network.convention!r}, macs={self.total.macs:,})")
 
 
 def _price(node: Node, conv: Convention, bpe: int, rows: list[Row], depth: int,

@@ -6,8 +6,11 @@ so ``C_out`` renders as ``C_{out}``.
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +20,9 @@ if TYPE_CHECKING:
     from .cost import Cost
     from .network import NetworkCost, NetworkValues
 
-__all__ = ["cost_latex", "text_table", "markdown_table", "latex_table", "json_report",
-           "html_table", "table_rows", "group_digits"]
+__all__ = ["Reportable", "cost_latex", "text_table", "markdown_table", "latex_table",
+           "json_report", "html_table", "csv_table", "dataframe", "latex_macros",
+           "table_rows", "group_digits", "si_number", "macro_name"]
 
 _METRIC_LABELS = {"macs": "MACs", "flops": "FLOPs", "params": "params", "buffers": "buffers",
                   "activations": "activations", "memory_bytes": "memory (bytes)"}
@@ -68,11 +72,16 @@ def table_rows(result: NetworkCost | NetworkValues, depth: int | None = None
         for row in result.breakdown(depth):
             rows.append(TableRow(row.path or "(network)", row.kind, row.depth,
                                  row.output.text(),
-                                 {m: getattr(row.cost, m) for m in _METRIC_LABELS},
+                                 {m: _plain(getattr(row.cost, m)) for m in _METRIC_LABELS},
                                  _note(row)))
         total = TableRow("total", "", 0, result.output.text(),
-                         {m: getattr(result.total, m) for m in _METRIC_LABELS})
+                         {m: _plain(getattr(result.total, m)) for m in _METRIC_LABELS})
     return [r for r in rows if r.path != "(network)"], total
+
+
+def _plain(value: sympy.Expr) -> Any:
+    """Numbers as Python ints (formatted as numbers); formulas stay sympy."""
+    return int(value) if isinstance(value, sympy.Integer) else value
 
 
 def _note(row) -> str:
@@ -164,15 +173,40 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
 
 
-def _latex_cell(value: Any) -> str:
+_SI = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
+
+
+def si_number(n: int, digits: int = 3, sep: str = r"\,") -> str:
+    r"""An integer with an SI prefix and ``digits`` significant digits: ``4.09\,G``.
+
+    >>> print(si_number(4_089_184_256))
+    4.09\,G
+    >>> si_number(999, sep=" ")
+    '999'
+    """
+    for scale, prefix in _SI:
+        if abs(n) >= scale:
+            return f"{n / scale:.{digits}g}{sep}{prefix}"
+    return str(n)
+
+
+def _latex_cell(value: Any, numbers: str = "grouped") -> str:
     if isinstance(value, int):
-        return group_digits(value, r"\,")
+        return si_number(value) if numbers == "si" else group_digits(value, r"\,")
     return f"${sympy.latex(value)}$"
 
 
 def latex_table(result: NetworkCost | NetworkValues, depth: int | None = None, *,
-                caption: str | None = None, label: str | None = None) -> str:
-    """A booktabs LaTeX table (needs ``\\usepackage{booktabs}``)."""
+                caption: str | None = None, label: str | None = None,
+                numbers: str = "grouped") -> str:
+    """A booktabs LaTeX table (needs ``\\usepackage{booktabs}``).
+
+    ``numbers="grouped"`` writes 4\\,089\\,184\\,256; ``numbers="si"`` writes 4.09\\,G.
+    """
+    if numbers not in ("grouped", "si"):
+        from .errors import SymcostError
+
+        raise SymcostError(f"to_latex: numbers must be 'grouped' or 'si' (given {numbers!r}).")
     rows, total = table_rows(result, depth)
     labels = [_METRIC_LABELS[m] for m in _TABLE_METRICS]
     out = [r"\begin{table}[ht]", r"\centering", r"\begin{tabular}{lll" + "r" * len(labels) + "}",
@@ -180,11 +214,11 @@ def latex_table(result: NetworkCost | NetworkValues, depth: int | None = None, *
     for r in rows:
         out.append(" & ".join([latex_escape(r.path), latex_escape(r.kind),
                                latex_escape(r.output).replace("×", r"$\times$"),
-                               *(_latex_cell(r.values[m]) for m in _TABLE_METRICS)]) + r" \\")
-    out += [r"\midrule",
-            " & ".join([r"\textbf{Total}", "", latex_escape(total.output).replace(
-                "×", r"$\times$"), *(_latex_cell(total.values[m]) for m in _TABLE_METRICS)])
-            + r" \\", r"\bottomrule", r"\end{tabular}"]
+                               *(_latex_cell(r.values[m], numbers) for m in _TABLE_METRICS)])
+                   + r" \\")
+    foot = [r"\textbf{Total}", "", latex_escape(total.output).replace("×", r"$\times$"),
+            *(_latex_cell(total.values[m], numbers) for m in _TABLE_METRICS)]
+    out += [r"\midrule", " & ".join(foot) + r" \\", r"\bottomrule", r"\end{tabular}"]
     if caption:
         out.append(rf"\caption{{{latex_escape(caption)}}}")
     if label:
@@ -252,3 +286,139 @@ def html_table(result: NetworkCost | NetworkValues, depth: int | None = 2) -> st
     caption = html.escape(_header(result)[0])
     return (f"<div><strong>{caption}</strong>{top}<table><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>")
+
+
+def csv_table(result: NetworkCost | NetworkValues, depth: int | None = None) -> str:
+    """CSV with one row per layer and a final ``total`` row (formulas as text)."""
+    rows, total = table_rows(result, depth)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["path", "kind", "depth", "output", *_METRIC_LABELS, "note"])
+    for r in [*rows, total]:
+        writer.writerow([r.path, r.kind, r.depth, r.output,
+                         *(_json_value(r.values[m]) for m in _METRIC_LABELS), r.note])
+    return buffer.getvalue()
+
+
+def dataframe(result: NetworkCost | NetworkValues, depth: int | None = None):
+    """A pandas DataFrame of the rows (pandas is an optional extra)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        from .errors import SymcostError
+
+        raise SymcostError("to_dataframe needs pandas: pip install 'symcost[pandas]'.") from None
+    rows, _ = table_rows(result, depth)
+    return pd.DataFrame([{"path": r.path, "kind": r.kind, "depth": r.depth,
+                          "output": r.output, **r.values, "note": r.note} for r in rows])
+
+
+_ONES = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine",
+         "Ten", "Eleven", "Twelve", "Thirteen", "Fourteen", "Fifteen", "Sixteen",
+         "Seventeen", "Eighteen", "Nineteen"]
+_TENS = ["", "", "Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety"]
+
+
+def _number_words(n: int) -> str:
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + (_ONES[n % 10] if n % 10 else "")
+    if n < 1000:
+        return _ONES[n // 100] + "Hundred" + (_number_words(n % 100) if n % 100 else "")
+    if n < 10**6:
+        return _number_words(n // 1000) + "Thousand" + (
+            _number_words(n % 1000) if n % 1000 else "")
+    return "".join(_ONES[int(d)] for d in str(n))
+
+
+def macro_name(text: str) -> str:
+    """A TeX control-sequence name (letters only) from any text, digits spelled out.
+
+    >>> macro_name("resnet50")
+    'resnetFifty'
+    >>> macro_name("mobilenet_v1 (0.75)")
+    'mobilenetVOneZeroSeventyFive'
+    """
+    words = re.findall(r"[A-Za-z]+|[0-9]+", text)
+    parts = []
+    for i, word in enumerate(words):
+        if word.isdigit():
+            parts.append(_number_words(int(word)) if len(word) <= 9 else
+                         "".join(_ONES[int(d)] for d in word))
+        else:
+            parts.append(word if i == 0 else word[:1].upper() + word[1:])
+    name = "".join(parts)
+    return name[:1].lower() + name[1:] if name else "symcost"
+
+
+_MACRO_SUFFIX = {"macs": "MACs", "flops": "FLOPs", "params": "Params", "buffers": "Buffers",
+                 "activations": "Activations", "memory_bytes": "MemoryBytes"}
+
+
+def latex_macros(result: NetworkCost | NetworkValues, prefix: str | None = None, *,
+                 depth: int = 0, digits: int = 3) -> str:
+    """``\\newcommand`` lines so that a paper's numbers come from code.
+
+    One macro per metric of the total (``\\resnetFiftyMACs`` → ``4.09\\,G``), and with
+    ``depth`` ≥ 1 also per row down to that depth. Symbolic results give the formula in
+    ``\\ensuremath``. ``prefix`` defaults to the network's name, made a valid TeX name.
+    """
+    from .network import NetworkValues
+
+    net = result.network if isinstance(result, NetworkValues) else result
+    base = macro_name(prefix if prefix is not None else (net.spec.name or net.spec.kind))
+    rows, total = table_rows(result, depth if depth > 0 else 0)
+    lines = [f"% symcost: {_header(result)[0]}" + (f"; {_header(result)[1]}"
+                                                  if len(_header(result)) > 1 else "")]
+
+    def emit(stem: str, values: dict[str, Any]) -> None:
+        for metric, suffix in _MACRO_SUFFIX.items():
+            value = values[metric]
+            text = (si_number(value, digits) if isinstance(value, int)
+                    else rf"\ensuremath{{{sympy.latex(value)}}}")
+            lines.append(rf"\newcommand{{\{stem}{suffix}}}{{{text}}}")
+
+    emit(base, total.values)
+    if depth > 0:
+        for r in rows:
+            emit(base + macro_name(r.path)[:1].upper() + macro_name(r.path)[1:], r.values)
+    return "\n".join(lines) + "\n"
+
+
+class Reportable:
+    """Export methods shared by symbolic and evaluated network results."""
+
+    def to_text(self, depth: int | None = None) -> str:
+        """Plain-text table (the CLI's default)."""
+        return text_table(self, depth=depth)  # type: ignore[arg-type]
+
+    def to_markdown(self, depth: int | None = None) -> str:
+        """Markdown table."""
+        return markdown_table(self, depth=depth)  # type: ignore[arg-type]
+
+    def to_latex(self, depth: int | None = None, **kwargs: Any) -> str:
+        """booktabs LaTeX table; ``caption``, ``label``, ``numbers="grouped"|"si"``."""
+        return latex_table(self, depth=depth, **kwargs)  # type: ignore[arg-type]
+
+    def to_json(self, depth: int | None = None) -> str:
+        """JSON report (formulas as strings)."""
+        return json_report(self, depth=depth)  # type: ignore[arg-type]
+
+    def to_csv(self, depth: int | None = None) -> str:
+        """CSV rows plus a total row."""
+        return csv_table(self, depth=depth)  # type: ignore[arg-type]
+
+    def to_dataframe(self, depth: int | None = None):
+        """pandas DataFrame of the rows (optional extra)."""
+        return dataframe(self, depth=depth)  # type: ignore[arg-type]
+
+    def to_latex_macros(self, prefix: str | None = None, **kwargs: Any) -> str:
+        """``\\newcommand`` macros for the total (and rows with ``depth``)."""
+        return latex_macros(self, prefix, **kwargs)  # type: ignore[arg-type]
+
+    def _repr_html_(self) -> str:
+        return html_table(self)  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return self.to_text()
