@@ -3,6 +3,9 @@
     symcost report mobilenet_v1                       closed forms in H and W
     symcost report mobilenet_v1 --at H=224 W=224      exact numbers
     symcost report net.json --convention flops --format latex
+    symcost report mobilenet_v1 --at H=224 W=224 --format latex-macros
+    symcost plot mobilenet_v1 --vs H --range 64:512 --out macs.png
+    symcost ratio regular.json separable.json         simplified ratio of two specs
     symcost list                                      built-in networks
     symcost conventions                               counting conventions
 """
@@ -11,16 +14,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from . import zoo
+from .algebra import ratio
 from .conventions import convention_names, get_convention
+from .cost import bind_values
 from .errors import SpecFileError, SymcostError
-from .io import load_spec
+from .io import load_spec, spec_from_json
+from .shapes import Shape
 
 __all__ = ["main"]
 
-_FORMATS = ("text", "markdown", "latex", "json")
+_FORMATS = ("text", "markdown", "latex", "json", "csv", "latex-macros")
 
 
 def _assignments(items: list[str], flag: str) -> dict[str, str]:
@@ -43,25 +50,46 @@ def _int_values(items: list[str]) -> dict[str, int]:
     return values
 
 
-def _resolve(target: str, params: dict[str, object], values: dict[str, int]):
+def _resolve(target: str, params: dict[str, object], values: Mapping[str, int | range],
+             input_shape: Shape | None = None):
+    """A spec and its input from a zoo name, a JSON file or an inline JSON spec.
+
+    A built-in network's H and W are declared multiples of its total stride (floor-free
+    closed forms) unless ``values`` holds a size that is not such a multiple.
+    """
+    if target.lstrip().startswith("{"):
+        if params:
+            raise SymcostError("--param applies to built-in networks only.")
+        spec, shape = spec_from_json(target, source="inline spec")
+        shape = input_shape or shape
+        if shape is None:
+            raise SpecFileError("inline spec: no input shape. Give --input C=C_in H=H W=W.")
+        return spec, shape
     path = Path(target)
     if path.suffix.lower() == ".json" or path.exists():
         if params:
             raise SymcostError("--param applies to built-in networks only; edit the file "
                                "instead.")
         spec, shape = load_spec(path)
+        shape = input_shape or shape
         if shape is None:
             raise SpecFileError(f"{path}: the document has no 'input' shape. Add "
                                 '"input": {"C": 3, "H": "H", "W": "W"} next to "network".')
         return spec, shape
     entry = zoo.get(target)
-    spec = entry.build(**params)
+    try:
+        spec = entry.build(**params)
+    except TypeError as exc:  # an unknown builder keyword
+        raise SymcostError(f"--param: {exc}.") from None
+    if input_shape is not None:
+        return spec, input_shape
     shape = entry.input(multiple=True)
     if values:
         # a value that is not a multiple of the total stride needs the exact floors
         multiples = {s.name: getattr(s, "multiple", 1) for axis in shape.axes().values()
                      for s in axis.free_symbols}
-        if any(v % multiples.get(k, 1) for k, v in values.items()):
+        if any(v % multiples.get(k, 1) for k, vs in values.items()
+               for v in (vs if isinstance(vs, range) else [vs])):
             shape = entry.input(multiple=False)
     return spec, shape
 
@@ -81,25 +109,112 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--depth", type=int, default=None, help="deepest level of rows shown")
     rep.add_argument("--param", nargs="+", default=[], metavar="NAME=VALUE",
                      help="builder arguments of a built-in network (e.g. alpha=0.75)")
+    plot = sub.add_parser("plot", help="PNG of a metric against a dimension")
+    plot.add_argument("network", help="a built-in name or a JSON file")
+    plot.add_argument("--vs", default="H", help="the dimension on the x axis (default H; "
+                      "W follows H unless --at fixes it)")
+    plot.add_argument("--range", required=True, metavar="START:STOP[:STEP]",
+                      help="values of the dimension, inclusive (e.g. 64:512:32)")
+    plot.add_argument("--metric", default="macs",
+                      choices=["macs", "flops", "params", "activations", "memory_bytes"])
+    plot.add_argument("--convention", default="seed")
+    plot.add_argument("--at", nargs="+", default=[], metavar="NAME=INT",
+                      help="values of the other dimensions")
+    plot.add_argument("--param", nargs="+", default=[], metavar="NAME=VALUE")
+    plot.add_argument("--out", default=None, help="PNG path (default NETWORK_METRIC.png)")
+    ratio = sub.add_parser("ratio", help="simplified ratio of two specs' costs")
+    ratio.add_argument("first", help="built-in name, JSON file or inline JSON spec")
+    ratio.add_argument("second", help="built-in name, JSON file or inline JSON spec")
+    ratio.add_argument("--input", nargs="+", default=[], metavar="AXIS=SIZE",
+                       help="input shape for inline specs, e.g. C=C_in H=H W=W")
+    ratio.add_argument("--metric", default="macs",
+                       choices=["macs", "flops", "params", "activations", "memory_bytes"])
+    ratio.add_argument("--convention", default="seed")
+    ratio.add_argument("--at", nargs="+", default=[], metavar="NAME=INT",
+                       help="also print the ratio's value at these sizes")
     sub.add_parser("list", help="built-in networks")
     sub.add_parser("conventions", help="counting conventions")
     return parser
 
 
+def _params(items: list[str]) -> dict[str, object]:
+    return {k: int(v) if v.isdigit() else v
+            for k, v in _assignments(items, "--param").items()}
+
+
 def _report(args) -> str:
     convention = get_convention(args.convention)
     values = _int_values(args.at)
-    params: dict[str, object] = {}
-    for k, v in _assignments(args.param, "--param").items():
-        params[k] = int(v) if v.isdigit() else v
-    try:
-        spec, shape = _resolve(args.network, params, values)
-    except TypeError as exc:  # an unknown builder keyword
-        raise SymcostError(f"--param: {exc}.") from None
+    spec, shape = _resolve(args.network, _params(args.param), values)
     result = spec.analyze(shape, convention)
     shown = result.evaluate(values) if values else result
+    if args.format == "latex-macros":
+        return shown.to_latex_macros(depth=args.depth or 0)
     return {"text": shown.to_text, "markdown": shown.to_markdown, "latex": shown.to_latex,
-            "json": shown.to_json}[args.format](args.depth)
+            "json": shown.to_json, "csv": shown.to_csv}[args.format](args.depth)
+
+
+def _range(text: str) -> range:
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not all(p.strip().isdigit() for p in parts):
+        raise SymcostError(f"--range: expected START:STOP or START:STOP:STEP with positive "
+                           f"integers (given {text!r}), e.g. --range 64:512:32.")
+    start, stop, *rest = (int(p) for p in parts)
+    step = rest[0] if rest else max(1, (stop - start) // 32)
+    if start < 1 or stop < start or step < 1:
+        raise SymcostError(f"--range: need 1 <= START <= STOP and STEP >= 1 (given {text!r}).")
+    return range(start, stop + 1, step)
+
+
+def _plot(args) -> str:
+    from .plots import plot_vs
+
+    xs = _range(args.range)
+    values = _int_values(args.at)
+    spec, shape = _resolve(args.network, _params(args.param), {**values, args.vs: xs})
+    result = spec.analyze(shape, get_convention(args.convention))
+    free = {s.name for s in result.total.free_symbols}
+    if args.vs not in free:
+        raise SymcostError(f"--vs: {args.vs!r} is not a dimension of this network's cost "
+                           f"(its symbols: {', '.join(sorted(free)) or 'none'}).")
+    tied = [args.vs] + (["W"] if args.vs == "H" and "W" in free and "W" not in values else [])
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+    except ImportError:
+        raise SymcostError("plot needs matplotlib: pip install 'symcost[plot]'.") from None
+    ax = plot_vs({spec.name or args.network: result}, tied, xs, metric=args.metric,
+                 fixed=values)
+    ax.set_title(f"{spec.name or args.network}: {args.metric} ({args.convention})")
+    out = args.out or f"{Path(args.network).stem}_{args.metric}.png"
+    ax.figure.tight_layout()
+    ax.figure.savefig(out, dpi=120)
+    return f"wrote {out}\n"
+
+
+def _shape_arg(items: list[str]) -> Shape | None:
+    if not items:
+        return None
+    return Shape(**_assignments(items, "--input"))
+
+
+def _ratio(args) -> str:
+    convention = get_convention(args.convention)
+    shape = _shape_arg(args.input)
+    costs = []
+    for target in (args.first, args.second):
+        spec, spec_shape = _resolve(target, {}, {}, shape)
+        costs.append(spec.analyze(spec_shape, convention).total)
+    value = ratio(costs[0], costs[1], metric=args.metric)
+    out = f"{value}\n"
+    values = _int_values(args.at)
+    if values:
+        at = bind_values(value.free_symbols, values)
+        exact = value.xreplace(at)
+        out += f"at {', '.join(f'{k}={v}' for k, v in values.items())}: {exact}"
+        out += f" = {float(exact):.4g}\n" if not exact.is_Integer else "\n"
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
             out = "".join(f"{e.name:24} {e.summary}\n" for e in zoo.list_models())
         elif args.command == "conventions":
             out = "".join(f"{n:8} {get_convention(n).summary}\n" for n in convention_names())
+        elif args.command == "plot":
+            out = _plot(args)
+        elif args.command == "ratio":
+            out = _ratio(args)
         else:
             out = _report(args)
     except SymcostError as exc:

@@ -1,0 +1,76 @@
+"""Every notebook runs top to bottom (nbclient + ipykernel), and their computed numbers are
+checked against the same independent figures as the unit tests (the seed's worked example,
+MobileNetV1's paper tables)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat", reason="notebook tests need the 'notebooks' extra")
+nbclient = pytest.importorskip("nbclient", reason="notebook tests need the 'notebooks' extra")
+pytest.importorskip("ipykernel", reason="notebook tests need the 'notebooks' extra")
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _execute(path: Path) -> list[str]:
+    """Run a notebook; return the text of every code cell's outputs, in order."""
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+    client.execute()  # raises CellExecutionError on any failing cell
+    texts = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            texts.append("".join(str(o.get("text") or o.get("data", {}).get("text/plain", ""))
+                                 for o in cell.outputs))
+    return texts
+
+
+@pytest.fixture(scope="module")
+def run():
+    """Execute each notebook once per test session (the kernel imports this checkout)."""
+    cache: dict[Path, list[str]] = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHONPATH", os.pathsep.join(
+            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+        mp.setenv("MPLBACKEND", "Agg")
+
+        def execute(path: Path) -> list[str]:
+            if path not in cache:
+                cache[path] = _execute(path)
+            return cache[path]
+
+        yield execute
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "notebooks/ holds no .ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_and_stores_no_bulky_outputs(path, run):
+    nb = nbformat.read(path, as_version=4)
+    stored = sum(len(str(c.get("outputs", ""))) for c in nb.cells if c.cell_type == "code")
+    assert stored < 20_000, "clear the notebook's outputs before committing"
+    run(path)
+
+
+def test_depthwise_separable_notebook_numbers(run):
+    out = "\n".join(run(ROOT / "notebooks" / "01_depthwise_separable.ipynb"))
+    for figure in ("7225344", "102760448", "109985792", "924844032", "1152/137",
+                   "C_out*K**2/(C_out + K**2)", "regular / separable = 8.41"):
+        assert figure in out, figure
+
+
+def test_mobilenet_notebook_reproduces_tables_6_and_7(run):
+    out = "\n".join(run(ROOT / "notebooks" / "02_mobilenet_width_resolution.ipynb"))
+    # Howard et al. 2017, Table 6 (Mult-Adds M, params M) and Table 7 (Mult-Adds M)
+    for row in ("1                569             4.2", "0.75             325             2.6",
+                "0.5              149             1.3", "0.25              41             0.5"):
+        assert row in out, row
+    for row in ("224                 568.7", "192                 418.1",
+                "160                 290.7", "128                 186.4"):
+        assert row in out, row
