@@ -135,6 +135,11 @@ class Parallel(_Container):
     merge: MergeSpec = Concat()
     """How the branches combine."""
 
+    def __init__(self, branches=None, /, **data):
+        if branches is not None:
+            data["branches"] = branches
+        super().__init__(**data)
+
     def node(self, shape: Shape, path: str = "") -> Node:
         children = [b.node(shape, _child_path(path, b.name or str(i)))
                     for i, b in enumerate(self.branches)]

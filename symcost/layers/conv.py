@@ -97,7 +97,7 @@ class Conv2d(Layer):
     @model_validator(mode="after")
     def _groups_divide(self):
         _group_constraints(self.groups, {"in_channels": self.in_channels,
-                                    "out_channels": self.out_channels})
+                                         "out_channels": self.out_channels})
         return self
 
     def infer(self, shape, where):
@@ -170,7 +170,7 @@ class PointwiseConv2d(Layer):
     @model_validator(mode="after")
     def _groups_divide(self):
         _group_constraints(self.groups, {"in_channels": self.in_channels,
-                                    "out_channels": self.out_channels})
+                                         "out_channels": self.out_channels})
         return self
 
     def as_conv2d(self) -> Conv2d:
@@ -259,7 +259,7 @@ class ConvTranspose2d(Layer):
     @model_validator(mode="after")
     def _check(self):
         _group_constraints(self.groups, {"in_channels": self.in_channels,
-                                    "out_channels": self.out_channels})
+                                         "out_channels": self.out_channels})
         for op, s, d in zip(pair(self.output_padding), pair(self.stride), pair(self.dilation)):
             require(sympy.Lt(op, sympy.Max(s, d)), where="", field="output_padding",
                     value=op, message="output_padding must be smaller than stride or dilation")
