@@ -32,11 +32,14 @@ from .layers.conv import (
 from .layers.custom import Custom
 from .layers.linear import Linear
 from .layers.merge import Add, Concat, Mul
-from .layers.norm import BatchNorm2d
+from .layers.norm import BatchNorm2d, LayerNorm, LayerNorm2d
 from .layers.pool import (
     AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d,
 )
-from .layers.reshape import ChannelShuffle, Dropout, Flatten, Identity
+from .layers.reshape import (
+    ChannelChunk, ChannelShuffle, Dropout, Flatten, Identity, Permute, StochasticDepth,
+)
+from .layers.scale import LayerScale
 from .layers.resample import Upsample
 from .network import NetworkCost, Parallel, Repeat, Residual, Sequential
 from .spec import AnyLayer
@@ -56,8 +59,9 @@ __all__ = [
     "Conv2d", "ConvTranspose2d", "DepthwiseConv2d", "PointwiseConv2d", "SeparableConv2d",
     "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "GlobalMaxPool2d", "AdaptiveAvgPool2d",
     "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "SiLU", "Hardswish",
-    "Hardsigmoid", "GELU", "Softmax", "Linear", "BatchNorm2d", "Add", "Mul", "Concat",
-    "Flatten", "Identity", "Dropout", "ChannelShuffle", "Upsample", "Custom",
+    "Hardsigmoid", "GELU", "Softmax", "Linear", "BatchNorm2d", "LayerNorm", "LayerNorm2d",
+    "LayerScale", "Add", "Mul", "Concat", "Flatten", "Identity", "Dropout", "StochasticDepth",
+    "ChannelShuffle", "ChannelChunk", "Permute", "Upsample", "Custom",
     # networks
     "Sequential", "Residual", "Parallel", "Repeat", "NetworkCost", "AnyLayer",
     # documents and the zoo

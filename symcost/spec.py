@@ -35,7 +35,7 @@ from .layers.conv import (
 from .layers.custom import Custom
 from .layers.linear import Linear
 from .layers.merge import Add, Concat, Mul
-from .layers.norm import BatchNorm2d
+from .layers.norm import BatchNorm2d, LayerNorm, LayerNorm2d
 from .layers.pool import (
     AdaptiveAvgPool2d,
     AvgPool2d,
@@ -44,7 +44,16 @@ from .layers.pool import (
     MaxPool2d,
 )
 from .layers.resample import Upsample
-from .layers.reshape import ChannelShuffle, Dropout, Flatten, Identity
+from .layers.reshape import (
+    ChannelChunk,
+    ChannelShuffle,
+    Dropout,
+    Flatten,
+    Identity,
+    Permute,
+    StochasticDepth,
+)
+from .layers.scale import LayerScale
 from .network import Parallel, Repeat, Residual, Sequential
 
 __all__ = ["AnyLayer", "LAYER_TYPES", "CONTAINER_TYPES", "MERGE_TYPES", "kind_classes",
@@ -54,8 +63,8 @@ LAYER_TYPES = (
     Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d,
     MaxPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, AdaptiveAvgPool2d,
     ReLU, ReLU6, LeakyReLU, PReLU, ELU, Sigmoid, Tanh, SiLU, Hardswish, Hardsigmoid, GELU,
-    Softmax, Linear, BatchNorm2d, Flatten, Identity, Dropout, ChannelShuffle, Upsample,
-    Custom,
+    Softmax, Linear, BatchNorm2d, LayerNorm, LayerNorm2d, LayerScale, Flatten, Identity,
+    Dropout, StochasticDepth, ChannelShuffle, ChannelChunk, Permute, Upsample, Custom,
 )
 CONTAINER_TYPES = (Sequential, Residual, Parallel, Repeat)
 MERGE_TYPES = (Add, Mul, Concat)
@@ -64,8 +73,9 @@ AnyLayer = Annotated[
     Conv2d | ConvTranspose2d | DepthwiseConv2d | PointwiseConv2d | SeparableConv2d
     | MaxPool2d | AvgPool2d | GlobalAvgPool2d | GlobalMaxPool2d | AdaptiveAvgPool2d
     | ReLU | ReLU6 | LeakyReLU | PReLU | ELU | Sigmoid | Tanh | SiLU | Hardswish | Hardsigmoid
-    | GELU | Softmax | Linear | BatchNorm2d | Flatten | Identity | Dropout | ChannelShuffle
-    | Upsample | Custom | Sequential | Residual | Parallel | Repeat,
+    | GELU | Softmax | Linear | BatchNorm2d | LayerNorm | LayerNorm2d | LayerScale | Flatten
+    | Identity | Dropout | StochasticDepth | ChannelShuffle | ChannelChunk | Permute | Upsample
+    | Custom | Sequential | Residual | Parallel | Repeat,
     Field(discriminator="kind"),
 ]
 

@@ -10,7 +10,7 @@ from ..counts import OpCounts
 from ..dims import Dim
 from .base import Census, Layer, match_channels
 
-__all__ = ["BatchNorm2d"]
+__all__ = ["BatchNorm2d", "LayerNorm", "LayerNorm2d", "layer_norm_ops"]
 
 
 class BatchNorm2d(Layer):
@@ -44,4 +44,86 @@ class BatchNorm2d(Layer):
             buffers=2 * c if self.track_running_stats else sympy.Integer(0),
             attrs={"affine": self.affine},
         )
+        return shape, census, constraints
+
+
+def layer_norm_ops(rows: sympy.Expr, n: sympy.Expr, *, weight: bool, bias: bool) -> OpCounts:
+    """The census of normalising ``rows`` groups of ``n`` values each.
+
+    Per group, a direct implementation computes
+    mean = Σx/n (n − 1 adds, 1 division), the deviations d = x − mean (n subtractions),
+    var = Σd²/n (n multiplies, n − 1 adds, 1 division), r = 1/√(var + ε) (1 add, 1 square
+    root, 1 division) and d·r (n multiplies); the affine part adds n multiplies (weight)
+    and n adds (bias). Totals per group: add 3n − 1 (+ n), mul 2n (+ n), div 3, sqrt 1.
+    """
+    add = 3 * n - 1 + (n if bias else 0)
+    mul = 2 * n + (n if weight else 0)
+    return OpCounts(add=rows * add, mul=rows * mul, div=3 * rows, sqrt=rows)
+
+
+def _layer_norm_census(kind: str, shape, n, *, affine: bool, bias: bool) -> Census:
+    elements = shape.elements
+    rows = elements / n
+    params = (n if affine else 0) + (n if affine and bias else 0)
+    return Census(kind=kind, ops=layer_norm_ops(rows, n, weight=affine, bias=affine and bias),
+                  inputs=elements, outputs=elements, params=sympy.sympify(params),
+                  attrs={"normalized": n})
+
+
+class LayerNorm(Layer):
+    """Layer normalisation over the last axis, as ``torch.nn.LayerNorm(normalized_shape)``
+    with an int ``normalized_shape``: each row of n = ``normalized_shape`` values (the
+    features of a vector; W of a map, which is the channels after a channels-last
+    :class:`~symcost.Permute`, as in ConvNeXt's blocks) is normalised to zero mean and unit
+    variance, then scaled and shifted per feature.
+
+    Census per row of n values (see :func:`layer_norm_ops`): add 3n − 1 (+ n with bias),
+    mul 2n (+ n with the learned weight), div 3, sqrt 1. params = 2n (n without bias, 0
+    without ``elementwise_affine``); no buffers: statistics are computed on the fly.
+
+    >>> import symcost as sc
+    >>> C, L = sc.dims("C L")
+    >>> ln = sc.LayerNorm(normalized_shape=C)
+    >>> cost = ln.cost(sc.Shape(N=L, C=C), "flops")
+    >>> cost.params, cost.counts.sqrt
+    (2*C, L)
+    """
+
+    kind: Literal["layer_norm"] = "layer_norm"
+    normalized_shape: Dim
+    """Size n of the last axis, over which each row is normalised."""
+    elementwise_affine: bool = True
+    """Learned per-feature weight (and bias) (torch's default: True)."""
+    bias: bool = True
+    """Learned per-feature shift, when ``elementwise_affine`` (torch's default: True)."""
+
+    def infer(self, shape, where):
+        constraints = match_channels(shape.last, self.normalized_shape, where=where,
+                                     field="normalized_shape")
+        census = _layer_norm_census(self.kind, shape, self.normalized_shape,
+                                    affine=self.elementwise_affine, bias=self.bias)
+        return shape, census, constraints
+
+
+class LayerNorm2d(Layer):
+    """Layer normalisation over the channels of a feature map, at every position: what
+    torchvision's ``LayerNorm2d`` computes (permute to channels-last, ``LayerNorm(C)``,
+    permute back), used in ConvNeXt's stem, downsampling layers and head.
+
+    The census is that of :class:`LayerNorm` with n = C and N·H·W rows; params = 2C.
+    """
+
+    kind: Literal["layer_norm2d"] = "layer_norm2d"
+    num_channels: Dim
+    """Channels C."""
+    elementwise_affine: bool = True
+    """Learned per-channel weight (and bias) (torch's default: True)."""
+    bias: bool = True
+    """Learned per-channel shift, when ``elementwise_affine`` (torch's default: True)."""
+
+    def infer(self, shape, where):
+        constraints = match_channels(shape.C, self.num_channels, where=where,
+                                     field="num_channels")
+        census = _layer_norm_census(self.kind, shape, self.num_channels,
+                                    affine=self.elementwise_affine, bias=self.bias)
         return shape, census, constraints

@@ -13,9 +13,10 @@ from typing import ClassVar, Literal
 
 import sympy
 
+from ..checks import divides, require
 from ..counts import OpCounts
 from ..dims import DimPair, Padding
-from ..shapes import Shape, needs_map, pair, spatial_out
+from ..shapes import Shape, collapse, needs_map, pair, spatial_out
 from .base import Census, Layer
 
 __all__ = ["MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "GlobalMaxPool2d",
@@ -106,13 +107,50 @@ class GlobalMaxPool2d(_Global):
     kind: Literal["global_max_pool2d"] = "global_max_pool2d"
 
 
+#: Largest symbolic-input output size whose windows are summed term by term.
+MAX_SYMBOLIC_CELLS = 64
+
+
+def adaptive_taps(size: sympy.Expr, cells: sympy.Expr) -> sympy.Expr | None:
+    """Total window length along one axis of adaptive pooling: Σ_i (end_i − start_i) over
+    the ``cells`` outputs, with torch's windows start_i = floor(i·n/m), end_i =
+    ceil((i + 1)·n/m). Equals n when m divides n (windows tile the axis) and exceeds it when
+    windows overlap. None when ``cells`` is a symbol, or above :data:`MAX_SYMBOLIC_CELLS`
+    with a symbolic size (the caller then requires m to divide n).
+
+    >>> adaptive_taps(sympy.Integer(8), sympy.Integer(6))   # windows 2,2,2,2,2,2 -> 12
+    12
+    """
+    if divides(cells, size) is sympy.true:
+        return size
+    if not cells.is_Integer:
+        return None
+    m = int(cells)
+    if size.is_Integer:
+        n = int(size)
+        return sympy.Integer(sum(-(-(i + 1) * n // m) - (i * n) // m for i in range(m)))
+    if m > MAX_SYMBOLIC_CELLS:
+        return None
+    return collapse(sympy.Add(*(sympy.ceiling((i + 1) * size / m) - sympy.floor(i * size / m)
+                                for i in range(m))))
+
+
 class AdaptiveAvgPool2d(Layer):
     """Adaptive average pooling, as ``torch.nn.AdaptiveAvgPool2d``.
 
-    ``output_size=1`` is global average pooling. Otherwise, output cell i along an axis of
-    size n averages input rows floor(i·n/m) … ceil((i+1)·n/m) − 1; when m divides n every
-    window has n/m rows, and symcost counts that case exactly (a concrete n that m does not
-    divide is rejected, and a symbolic one becomes a condition checked at evaluation).
+    Output cell i along an axis of size n with m outputs averages input rows
+    start_i = floor(i·n/m) … end_i − 1, end_i = ceil((i + 1)·n/m) (torch's rule). A window
+    of a·b values costs a·b − 1 additions and one division, so the census is
+    add = N·C·(A·B − m_h·m_w) and div = N·C·m_h·m_w, with A and B the total window lengths
+    along H and W (:func:`adaptive_taps`; A = H when m_h divides H). ``output_size=1`` is
+    global average pooling; a VGG head pools any map to 7×7, overlapping windows included.
+    A symbolic output size (or one above 64 cells on a symbolic input) is counted when it
+    divides the input, a condition checked at evaluation.
+
+    >>> import symcost as sc
+    >>> pool = sc.AdaptiveAvgPool2d(output_size=6)
+    >>> pool.cost(sc.Shape(C=1, H=8, W=8), "flops").counts.add   # 36 windows of 2×2
+    108
     """
 
     kind: Literal["adaptive_avg_pool2d"] = "adaptive_avg_pool2d"
@@ -120,17 +158,24 @@ class AdaptiveAvgPool2d(Layer):
     """Output (H, W), or one side for both."""
 
     def infer(self, shape, where):
-        from ..checks import divides, require
-
         needs_map(shape, where)
         oh, ow = pair(self.output_size)
         constraints = []
+        taps = []
         for axis, size, m in (("H", shape.H, oh), ("W", shape.W, ow)):
-            constraints += require(
-                divides(m, size), where=where, field="output_size",
-                value=f"output {m} from {axis}={size}",
-                message=(f"symcost counts adaptive pooling when output_size divides the input "
-                         f"{axis}; use an input {axis} that is a multiple of {m}"))
+            total = adaptive_taps(size, m)
+            if total is None:
+                constraints += require(
+                    divides(m, size), where=where, field="output_size",
+                    value=f"output {m} from {axis}={size}",
+                    message=(f"symcost counts a symbolic adaptive pooling size when it divides "
+                             f"the input {axis}; use an input {axis} that is a multiple of {m}"))
+                total = size
+            taps.append(total)
         out = shape.replace(H=oh, W=ow)
-        window = (shape.H / oh) * (shape.W / ow)
-        return out, _window_census(self.kind, shape, out, window, "avg"), constraints
+        outputs = out.elements
+        added = shape.N * shape.C * taps[0] * taps[1] - outputs
+        census = Census(kind=self.kind, ops=OpCounts(add=added, div=outputs),
+                        inputs=shape.elements, outputs=outputs,
+                        attrs={"window": (taps[0] / oh) * (taps[1] / ow)})
+        return out, census, constraints
