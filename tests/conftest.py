@@ -10,3 +10,7 @@ import symcost as sc
 def seed_dims():
     """The symbols of the seed article's notation."""
     return sc.dims("C_in C_out K H W")
+
+
+# scripts that produced the fixtures run in their own environment (torch), never under pytest
+collect_ignore_glob = ["fixtures/*.py"]

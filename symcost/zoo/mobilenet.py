@@ -6,11 +6,8 @@ following row shows it is stride 1, and so it is built here.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import sympy
 
-from ..errors import SpecError
 from ..layers.activation import ReLU, Softmax
 from ..layers.conv import Conv2d, DepthwiseConv2d, PointwiseConv2d
 from ..layers.linear import Linear
@@ -18,6 +15,7 @@ from ..layers.norm import BatchNorm2d
 from ..layers.pool import GlobalAvgPool2d
 from ..layers.reshape import Flatten
 from ..network import Sequential
+from .blocks import multiplier
 
 __all__ = ["mobilenet_v1", "MOBILENET_V1_BLOCKS"]
 
@@ -29,26 +27,6 @@ MOBILENET_V1_BLOCKS: tuple[tuple[int, int], ...] = (
 )
 
 
-def _alpha(alpha) -> sympy.Expr:
-    if isinstance(alpha, bool):
-        raise SpecError(f"alpha must be a number in (0, 1] (given {alpha!r}).",
-                        layer="mobilenet_v1", field="alpha", value=alpha)
-    if isinstance(alpha, float):
-        alpha = Fraction(str(alpha))
-    if isinstance(alpha, Fraction):
-        alpha = sympy.Rational(alpha.numerator, alpha.denominator)
-    try:
-        value = sympy.sympify(alpha, strict=True) if not isinstance(alpha, str) else \
-            sympy.Rational(alpha)
-    except (sympy.SympifyError, TypeError, ValueError):
-        raise SpecError(f"alpha must be a number in (0, 1] or a symbol (given {alpha!r}).",
-                        layer="mobilenet_v1", field="alpha", value=alpha) from None
-    if value.is_Number and not (0 < value <= 1):
-        raise SpecError(f"alpha must be in (0, 1] (given {alpha!r}). The paper uses 1, 0.75, "
-                        "0.5 and 0.25.", layer="mobilenet_v1", field="alpha", value=alpha)
-    return value
-
-
 def _width(alpha: sympy.Expr, channels: int) -> sympy.Expr:
     scaled = alpha * channels
     if scaled.is_Number:
@@ -57,8 +35,13 @@ def _width(alpha: sympy.Expr, channels: int) -> sympy.Expr:
 
 
 def mobilenet_v1(alpha=1, *, num_classes: int = 1000, batchnorm: bool = True,
-                 classifier_bias: bool = True, softmax: bool = True) -> Sequential:
+                 classifier_bias: bool = True, softmax: bool = True,
+                 full_conv: bool = False) -> Sequential:
     """MobileNetV1 with width multiplier ``alpha`` (Table 1 of the paper).
+
+    ``full_conv=True`` builds the paper's Table 4 baseline, "Conv MobileNet": every
+    depthwise-separable block replaced by a regular 3×3 convolution (same channels and
+    stride) with BN and ReLU.
 
     Every convolution is followed by BatchNorm and ReLU (``batchnorm=False`` drops the
     BatchNorms); convolutions have no bias. Channels are ``floor(alpha·C)``, exact for the
@@ -70,7 +53,7 @@ def mobilenet_v1(alpha=1, *, num_classes: int = 1000, batchnorm: bool = True,
     >>> net.cost(sc.Shape(C=3, H=224, W=224), "macs").total.macs
     568740352
     """
-    a = _alpha(alpha)
+    a = multiplier(alpha, model="mobilenet_v1", field="alpha", upper=1)
 
     def unit(conv, channels, label):
         layers = [conv]
@@ -84,6 +67,12 @@ def mobilenet_v1(alpha=1, *, num_classes: int = 1000, batchnorm: bool = True,
                           bias=False, name="conv"), c, "conv1")]
     for i, (stride, out) in enumerate(MOBILENET_V1_BLOCKS, start=1):
         o = _width(a, out)
+        if full_conv:
+            layers.append(Sequential(name=f"block{i}", layers=[unit(
+                Conv2d(in_channels=c, out_channels=o, kernel_size=3, stride=stride, padding=1,
+                       bias=False, name="conv"), o, "conv")]))
+            c = o
+            continue
         dw = unit(DepthwiseConv2d(in_channels=c, kernel_size=3, stride=stride, padding=1,
                                   name="conv"), c, "dw")
         pw = unit(PointwiseConv2d(in_channels=c, out_channels=o, name="conv"), o, "pw")
@@ -94,4 +83,4 @@ def mobilenet_v1(alpha=1, *, num_classes: int = 1000, batchnorm: bool = True,
                       name="fc")]
     if softmax:
         layers.append(Softmax(name="softmax"))
-    return Sequential(layers=layers, name="mobilenet_v1")
+    return Sequential(layers=layers, name="mobilenet_v1_full_conv" if full_conv else "mobilenet_v1")
