@@ -8,7 +8,7 @@ outside the region where it holds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sympy
@@ -57,16 +57,26 @@ class Constraint:
         return Constraint(self.condition, where, self.field, self.message)
 
 
-def require(condition: sympy.Basic, *, where: str, field: str, value: object,
-            message: str, error: type[SpecError] = SpecError) -> list[Constraint]:
+def require(condition: sympy.Basic, *, where: str, field: str,
+            value: object | Callable[[], object],
+            message: str | Callable[[], str],
+            error: type[SpecError] = SpecError) -> list[Constraint]:
     """Raise ``error`` if ``condition`` is false; return it as a deferred constraint (a
-    one-element list) if undecided, else an empty list."""
+    one-element list) if undecided, else an empty list.
+
+    ``value`` and ``message`` may be zero-argument callables: they are then formatted only
+    when needed, since printing a large size expression costs far more than deciding it.
+    """
     verdict = decide(condition)
+    if verdict is True:
+        return []
+    if callable(message):
+        message = message()
     if verdict is False:
+        if callable(value):
+            value = value()
         raise error(f"{message} (given {value}).", layer=where, field=field, value=value)
-    if verdict is None:
-        return [Constraint(condition, where, field, message)]
-    return []
+    return [Constraint(condition, where, field, message)]
 
 
 def divides(divisor: sympy.Expr, dividend: sympy.Expr) -> sympy.Basic:

@@ -200,10 +200,14 @@ def spatial_out(shape: Shape, *, kernel, stride, padding, dilation, where: str,
             out = window_out(size, k, s, p, d, ceil_mode)
             constraints += require(
                 out >= 1, where=where, field="kernel_size",
-                value=f"kernel {k}, dilation {d}, padding {p} on {axis}={size}",
-                message=(f"the window does not fit the input along {axis}: output {axis} "
-                         f"= {out} is below 1. Use a smaller kernel or dilation, more "
-                         "padding, or a larger input"))
+                value=lambda k=k, d=d, p=p, axis=axis, size=size:
+                    f"kernel {k}, dilation {d}, padding {p} on {axis}={size}",
+                # the formula is shown only once it is a number: printing a deep symbolic
+                # size for every deferred check would dominate the cost of building a network
+                message=lambda axis=axis, out=out: (
+                    f"the window does not fit the input along {axis}: output {axis}"
+                    + (f" = {out}" if out.is_Number else "") + " is below 1. Use a smaller "
+                    "kernel or dilation, more padding, or a larger input"))
         outs.append(out)
     return outs[0], outs[1], constraints
 

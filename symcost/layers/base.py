@@ -171,9 +171,10 @@ def match_channels(given: sympy.Expr, expected: sympy.Expr, *, where: str,
                    field: str = "in_channels") -> list[Constraint]:
     """The input's channels must equal what the layer was declared with."""
     return require(sympy.Eq(given, expected), where=where, field=field,
-                   value=f"{field}={expected}, input has C={given}",
-                   message=(f"the input has {given} channels but {field} is {expected}. "
-                            f"Set {field} to match the previous layer's output"),
+                   value=lambda: f"{field}={expected}, input has C={given}",
+                   message=lambda: (f"the input has {given} channels but {field} is "
+                                    f"{expected}. Set {field} to match the previous layer's "
+                                    "output"),
                    error=ShapeMismatchError)
 
 

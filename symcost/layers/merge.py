@@ -98,7 +98,8 @@ class Concat(Merge):
                                              "Flatten both, or neither.", layer=where)
                 if a is not None:
                     constraints += require(
-                        sympy.Eq(a, b), where=where, field=name, value=f"{a} vs {b}",
+                        sympy.Eq(a, b), where=where, field=name,
+                        value=lambda a=a, b=b: f"{a} vs {b}",
                         message=f"concatenated branches must agree along {name}",
                         error=ShapeMismatchError)
         out = first.replace(C=sympy.Add(*(s.C for s in shapes)))
