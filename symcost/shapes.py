@@ -184,8 +184,6 @@ def spatial_out(shape: Shape, *, kernel, stride, padding, dilation, where: str,
     constraints)``: a size that is definitely below 1 raises, an undecided one becomes a
     constraint checked at evaluation.
     """
-    from .checks import require  # late: checks is tiny, keeps this module's imports plain
-
     needs_map(shape, where)
     kh, kw = pair(kernel)
     sh, sw = pair(stride)
@@ -198,18 +196,26 @@ def spatial_out(shape: Shape, *, kernel, stride, padding, dilation, where: str,
             out = same_out(size, s)
         else:
             out = window_out(size, k, s, p, d, ceil_mode)
-            constraints += require(
-                out >= 1, where=where, field="kernel_size",
-                value=lambda k=k, d=d, p=p, axis=axis, size=size:
-                    f"kernel {k}, dilation {d}, padding {p} on {axis}={size}",
-                # the formula is shown only once it is a number: printing a deep symbolic
-                # size for every deferred check would dominate the cost of building a network
-                message=lambda axis=axis, out=out: (
-                    f"the window does not fit the input along {axis}: output {axis}"
-                    + (f" = {out}" if out.is_Number else "") + " is below 1. Use a smaller "
-                    "kernel or dilation, more padding, or a larger input"))
+            constraints += _window_fits(out, axis, size, k, d, p, where)
         outs.append(out)
     return outs[0], outs[1], constraints
+
+
+def _window_fits(out, axis, size, kernel, dilation, padding, where) -> list:
+    """The condition output >= 1, with its texts built only if it is raised or deferred."""
+    from .checks import require  # late: checks is tiny, keeps this module's imports plain
+
+    def value() -> str:
+        return f"kernel {kernel}, dilation {dilation}, padding {padding} on {axis}={size}"
+
+    def message() -> str:
+        # the formula is shown only once it is a number: printing a deep symbolic size for
+        # every deferred check would dominate the cost of building a network
+        shown = f" = {out}" if out.is_Number else ""
+        return (f"the window does not fit the input along {axis}: output {axis}{shown} is "
+                "below 1. Use a smaller kernel or dilation, more padding, or a larger input")
+
+    return require(out >= 1, where=where, field="kernel_size", value=value, message=message)
 
 
 def needs_map(shape: Shape, where: str) -> None:

@@ -93,3 +93,76 @@ def linear(rows, fin, fout, bias):
                 mac += 1
             b += 1 if bias else 0
     return {"mac": mac, "dot": dot, "bias": b}
+
+
+class Counted:
+    """A float that counts the arithmetic done with it (in a shared ``tally``)."""
+
+    def __init__(self, value: float, tally: dict) -> None:
+        self.value, self.tally = value, tally
+
+    def _op(self, name: str, value: float) -> Counted:
+        self.tally[name] = self.tally.get(name, 0) + 1
+        return Counted(value, self.tally)
+
+    def _v(self, other):
+        return other.value if isinstance(other, Counted) else other
+
+    def __add__(self, other):
+        return self._op("add", self.value + self._v(other))
+
+    def __sub__(self, other):
+        return self._op("add", self.value - self._v(other))
+
+    def __mul__(self, other):
+        return self._op("mul", self.value * self._v(other))
+
+    def __truediv__(self, other):
+        return self._op("div", self.value / self._v(other))
+
+    def __rtruediv__(self, other):
+        return self._op("div", self._v(other) / self.value)
+
+    def sqrt(self):
+        return self._op("sqrt", self.value ** 0.5)
+
+
+def layer_norm(rows: list[list[float]], weight=None, bias=None, eps=1e-5):
+    """Normalise each row the direct way with counting numbers: returns (outputs, tally).
+
+    mean = Σx/n; d = x − mean; var = Σd²/n; r = 1/√(var + ε); y = d·r (·w + b).
+    """
+    tally: dict = {}
+    outputs = []
+    for row in rows:
+        xs = [Counted(x, tally) for x in row]
+        n = len(xs)
+        total = xs[0]
+        for x in xs[1:]:
+            total = total + x
+        mean = total / n
+        d = [x - mean for x in xs]
+        squares = [v * v for v in d]
+        acc = squares[0]
+        for s in squares[1:]:
+            acc = acc + s
+        r = 1 / ((acc / n) + eps).sqrt()
+        y = [v * r for v in d]
+        if weight is not None:
+            y = [v * w for v, w in zip(y, weight)]
+        if bias is not None:
+            y = [v + b for v, b in zip(y, bias)]
+        outputs.append([v.value for v in y])
+    return outputs, tally
+
+
+def adaptive_window_rows(n: int, m: int) -> list[list[int]]:
+    """Input rows each of m adaptive-pooling cells reads along an axis of n: the rows whose
+    unit interval [r, r + 1) overlaps the cell's share [i·n/m, (i + 1)·n/m) of the axis."""
+    from fractions import Fraction
+
+    cells = []
+    for i in range(m):
+        lo, hi = Fraction(i * n, m), Fraction((i + 1) * n, m)
+        cells.append([r for r in range(n) if r < hi and r + 1 > lo])
+    return cells

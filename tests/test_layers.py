@@ -63,6 +63,18 @@ GOLDEN = [
     (sc.SeparableConv2d(in_channels=C, out_channels=C2, kernel_size=3, padding=1), MAP,
      {"mac": N * H * W * C * (9 + C2), "dot": N * H * W * (C + C2)}, 9 * C + C * C2),
     (sc.Custom(counts={"mac": "N*C*H*W*7"}, params=5), MAP, {"mac": 7 * E}, 5),
+    # overlapping adaptive windows: 8 -> 6 reads 2 rows per cell, 12 of them per axis
+    (sc.AdaptiveAvgPool2d(output_size=6), sc.Shape(N=N, C=C, H=8, W=8),
+     {"add": N * C * (144 - 36), "div": 36 * N * C}, 0),
+    (sc.LayerNorm(normalized_shape=C), sc.Shape(N=N, C=C),
+     {"add": N * (4 * C - 1), "mul": 3 * N * C, "div": 3 * N, "sqrt": N}, 2 * C),
+    (sc.LayerNorm2d(num_channels=C, elementwise_affine=False), MAP,
+     {"add": N * H * W * (3 * C - 1), "mul": 2 * E, "div": 3 * N * H * W, "sqrt": N * H * W},
+     0),
+    (sc.LayerScale(num_channels=C), MAP, {"mul": E}, C),
+    (sc.Permute(dims=(0, 2, 3, 1)), MAP, {}, 0),
+    (sc.ChannelChunk(chunks=2, index=1), sc.Shape(N=N, C=2 * C, H=H, W=W), {}, 0),
+    (sc.StochasticDepth(p=0.1), MAP, {}, 0),
 ]
 
 

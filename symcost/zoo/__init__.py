@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -169,12 +170,12 @@ _ENTRIES = MappingProxyType({e.name: e for e in (
 )})
 
 
-def names() -> list[str]:
+def names() -> builtins.list[str]:
     """Names of the built-in networks."""
     return sorted(_ENTRIES)
 
 
-def list_models() -> list[ZooEntry]:
+def list_models() -> builtins.list[ZooEntry]:
     """The built-in networks."""
     return [_ENTRIES[n] for n in names()]
 

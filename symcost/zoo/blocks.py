@@ -7,6 +7,7 @@ multiplier such as 0.75 is read as the decimal it prints as, 3/4).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 
 import sympy
@@ -93,8 +94,8 @@ def conv(c_in, c_out, kernel_size, stride=1, padding=0, *, groups=1, dilation=1,
 
 
 def conv_norm_act(c_in, c_out, kernel_size=3, stride=1, *, groups=1, dilation=1,
-                  padding=None, activation: type[Layer] | None = ReLU,
-                  norm: type[Layer] | None = BatchNorm2d, bias: bool | None = None,
+                  padding=None, activation: Callable[..., Layer] | None = ReLU,
+                  norm: Callable[..., Layer] | None = BatchNorm2d, bias: bool | None = None,
                   name: str | None = None) -> Sequential:
     """torchvision's ``Conv2dNormActivation``: convolution, normalisation, activation.
 
@@ -118,8 +119,9 @@ def conv_norm_act(c_in, c_out, kernel_size=3, stride=1, *, groups=1, dilation=1,
     return Sequential(layers=layers, name=name)
 
 
-def squeeze_excitation(channels, squeeze, *, activation: type[Layer] = ReLU,
-                       gate: type[Layer] = Sigmoid, name: str | None = None) -> Residual:
+def squeeze_excitation(channels, squeeze, *, activation: Callable[..., Layer] = ReLU,
+                       gate: Callable[..., Layer] = Sigmoid,
+                       name: str | None = None) -> Residual:
     """torchvision's ``SqueezeExcitation``: x · gate(fc2(act(fc1(avgpool(x))))), with fc1
     and fc2 biased 1×1 convolutions (C -> squeeze -> C) on the pooled 1×1 map. The gating
     product is the ``mul`` merge of a :class:`~symcost.Residual` with identity shortcut."""

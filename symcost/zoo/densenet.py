@@ -17,6 +17,7 @@ no bias.
 from __future__ import annotations
 
 from ..layers.activation import ReLU
+from ..layers.base import Spec
 from ..layers.linear import Linear
 from ..layers.norm import BatchNorm2d
 from ..layers.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
@@ -44,8 +45,9 @@ def densenet(block_config=(6, 12, 24, 16), *, growth_rate: int = 32,
              name: str = "densenet") -> Sequential:
     """A DenseNet-BC (torchvision's ``DenseNet``)."""
     c = num_init_features
-    features = [conv(3, c, 7, 2, 3, name="conv0"), BatchNorm2d(num_features=c, name="norm0"),
-                ReLU(name="relu0"), MaxPool2d(kernel_size=3, stride=2, padding=1, name="pool0")]
+    features: list[Spec] = [
+        conv(3, c, 7, 2, 3, name="conv0"), BatchNorm2d(num_features=c, name="norm0"),
+        ReLU(name="relu0"), MaxPool2d(kernel_size=3, stride=2, padding=1, name="pool0")]
     for i, n in enumerate(block_config, start=1):
         layers = []
         for j in range(n):

@@ -77,7 +77,8 @@ def googlenet(*, num_classes: int = 1000) -> Sequential:
         if len(row) == 2:
             layers.append(MaxPool2d(kernel_size=row[1], stride=2, ceil_mode=True, name=row[0]))
         else:
-            layers.append(inception(*row[1:], name=row[0]))
+            name, c_in, c1, c3r, c3, c5r, c5, proj = row
+            layers.append(inception(c_in, c1, c3r, c3, c5r, c5, proj, name=name))
     layers += [AdaptiveAvgPool2d(output_size=1, name="avgpool"), Flatten(name="flatten"),
                Dropout(p=0.2, name="dropout"),
                Linear(in_features=1024, out_features=num_classes, name="fc")]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import sympy
 
 from ..layers.activation import ReLU6
+from ..layers.base import Spec
 from ..layers.linear import Linear
 from ..layers.norm import BatchNorm2d
 from ..layers.pool import AdaptiveAvgPool2d
@@ -42,7 +43,7 @@ MOBILENET_V2_SETTING: tuple[tuple[int, int, int, int], ...] = (
 def inverted_residual(c_in, c_out, stride: int, expand_ratio) -> Sequential | Residual:
     """MobileNetV2's block (torchvision's ``InvertedResidual``)."""
     hidden = c_in * expand_ratio
-    layers = []
+    layers: list[Spec] = []
     if expand_ratio != 1:
         layers.append(conv_norm_act(c_in, hidden, 1, activation=ReLU6))
     layers += [conv_norm_act(hidden, hidden, 3, stride, groups=hidden, activation=ReLU6),
@@ -63,7 +64,7 @@ def mobilenet_v2(width_mult=1, *, num_classes: int = 1000, round_nearest: int = 
 
     c = width(32)
     last = make_divisible(1280 * sympy.Max(1, alpha), round_nearest)
-    features = [conv_norm_act(3, c, 3, 2, activation=ReLU6)]
+    features: list[Spec] = [conv_norm_act(3, c, 3, 2, activation=ReLU6)]
     for t, channels, n, s in MOBILENET_V2_SETTING:
         out = width(channels)
         for i in range(n):

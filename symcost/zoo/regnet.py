@@ -22,6 +22,7 @@ import math
 from fractions import Fraction
 
 from ..layers.activation import ReLU
+from ..layers.base import Spec
 from ..layers.linear import Linear
 from ..layers.pool import AdaptiveAvgPool2d
 from ..layers.reshape import Flatten
@@ -113,7 +114,7 @@ def _block(c_in, c_out, stride, group_width, se_ratio):
 def regnet(depths, widths, group_width: int, *, se_ratio=None, num_classes: int = 1000,
            stem_width: int = 32, name: str = "regnet") -> Sequential:
     """A RegNet from its stage depths and widths (bottleneck multiplier 1)."""
-    layers = [conv_norm_act(3, stem_width, 3, 2, name="stem")]
+    layers: list[Spec] = [conv_norm_act(3, stem_width, 3, 2, name="stem")]
     c = stem_width
     stages = []
     for i, (n, w) in enumerate(zip(depths, widths), start=1):

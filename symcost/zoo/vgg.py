@@ -14,6 +14,7 @@ windows when the map is not a multiple of 7); a classifier of three biased linea
 from __future__ import annotations
 
 from ..layers.activation import ReLU
+from ..layers.base import Spec
 from ..layers.conv import Conv2d
 from ..layers.linear import Linear
 from ..layers.norm import BatchNorm2d
@@ -38,7 +39,7 @@ VGG_CONFIGS: dict[str, tuple] = {
 def vgg(config: str = "D", *, batch_norm: bool = False, num_classes: int = 1000,
         name: str = "vgg") -> Sequential:
     """A VGG network of configuration ``config`` ("A", "B", "D" or "E")."""
-    features = []
+    features: list[Spec] = []
     c = 3
     for v in VGG_CONFIGS[config]:
         if v == "M":
