@@ -61,16 +61,33 @@ def layer_norm_ops(rows: sympy.Expr, n: sympy.Expr, *, weight: bool, bias: bool)
     return OpCounts(add=rows * add, mul=rows * mul, div=3 * rows, sqrt=rows)
 
 
-def _layer_norm_census(kind: str, shape, n, *, affine: bool, bias: bool) -> Census:
-    elements = shape.elements
-    rows = elements / n
-    params = (n if affine else 0) + (n if affine and bias else 0)
-    return Census(kind=kind, ops=layer_norm_ops(rows, n, weight=affine, bias=affine and bias),
-                  inputs=elements, outputs=elements, params=sympy.sympify(params),
-                  attrs={"normalized": n})
+class _LayerNormBase(Layer):
+    """Normalisation of groups of n values along one axis (the census of
+    :func:`layer_norm_ops`), with an optional learned per-feature weight and shift."""
+
+    elementwise_affine: bool = True
+    """Learned per-feature weight (and bias) (torch's default: True)."""
+    bias: bool = True
+    """Learned per-feature shift, when ``elementwise_affine`` (torch's default: True)."""
+
+    def _axis(self, shape) -> tuple[sympy.Expr, sympy.Expr, str]:
+        """(the input's size along the normalised axis, the declared size, its field)."""
+        raise NotImplementedError
+
+    def infer(self, shape, where):
+        given, n, field = self._axis(shape)
+        constraints = match_channels(given, n, where=where, field=field)
+        affine, bias = self.elementwise_affine, self.elementwise_affine and self.bias
+        elements = shape.elements
+        census = Census(kind=self.kind,
+                        ops=layer_norm_ops(elements / n, n, weight=affine, bias=bias),
+                        inputs=elements, outputs=elements,
+                        params=sympy.sympify((n if affine else 0) + (n if bias else 0)),
+                        attrs={"normalized": n})
+        return shape, census, constraints
 
 
-class LayerNorm(Layer):
+class LayerNorm(_LayerNormBase):
     """Layer normalisation over the last axis, as ``torch.nn.LayerNorm(normalized_shape)``
     with an int ``normalized_shape``: each row of n = ``normalized_shape`` values (the
     features of a vector; W of a map, which is the channels after a channels-last
@@ -92,20 +109,12 @@ class LayerNorm(Layer):
     kind: Literal["layer_norm"] = "layer_norm"
     normalized_shape: Dim
     """Size n of the last axis, over which each row is normalised."""
-    elementwise_affine: bool = True
-    """Learned per-feature weight (and bias) (torch's default: True)."""
-    bias: bool = True
-    """Learned per-feature shift, when ``elementwise_affine`` (torch's default: True)."""
 
-    def infer(self, shape, where):
-        constraints = match_channels(shape.last, self.normalized_shape, where=where,
-                                     field="normalized_shape")
-        census = _layer_norm_census(self.kind, shape, self.normalized_shape,
-                                    affine=self.elementwise_affine, bias=self.bias)
-        return shape, census, constraints
+    def _axis(self, shape):
+        return shape.last, self.normalized_shape, "normalized_shape"
 
 
-class LayerNorm2d(Layer):
+class LayerNorm2d(_LayerNormBase):
     """Layer normalisation over the channels of a feature map, at every position: what
     torchvision's ``LayerNorm2d`` computes (permute to channels-last, ``LayerNorm(C)``,
     permute back), used in ConvNeXt's stem, downsampling layers and head.
@@ -116,14 +125,6 @@ class LayerNorm2d(Layer):
     kind: Literal["layer_norm2d"] = "layer_norm2d"
     num_channels: Dim
     """Channels C."""
-    elementwise_affine: bool = True
-    """Learned per-channel weight (and bias) (torch's default: True)."""
-    bias: bool = True
-    """Learned per-channel shift, when ``elementwise_affine`` (torch's default: True)."""
 
-    def infer(self, shape, where):
-        constraints = match_channels(shape.C, self.num_channels, where=where,
-                                     field="num_channels")
-        census = _layer_norm_census(self.kind, shape, self.num_channels,
-                                    affine=self.elementwise_affine, bias=self.bias)
-        return shape, census, constraints
+    def _axis(self, shape):
+        return shape.C, self.num_channels, "num_channels"

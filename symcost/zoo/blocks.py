@@ -14,13 +14,14 @@ import sympy
 
 from ..errors import SpecError
 from ..layers.activation import ReLU, Sigmoid
-from ..layers.base import Layer
+from ..layers.base import Layer, Spec
 from ..layers.conv import Conv2d, DepthwiseConv2d, PointwiseConv2d
 from ..layers.norm import BatchNorm2d
 from ..network import Residual, Sequential
 from ..shapes import pair
 
-__all__ = ["multiplier", "make_divisible", "conv", "conv_norm_act", "squeeze_excitation"]
+__all__ = ["multiplier", "make_divisible", "conv", "conv_norm_act", "squeeze_excitation",
+           "variant"]
 
 
 def multiplier(value, *, model: str, field: str, upper=None) -> sympy.Expr:
@@ -135,3 +136,21 @@ def squeeze_excitation(channels, squeeze, *, activation: Callable[..., Layer] = 
         gate(name="scale_activation"),
     ])
     return Residual(body=body, merge="mul", name=name)
+
+
+def variant(name: str, doc: str, family: Callable[..., Spec], /, *args,
+            **kwargs) -> Callable[..., Spec]:
+    """A named model builder: ``family(*args, **kwargs)`` with only ``num_classes`` left to
+    choose, named ``name`` (as the zoo registers it) and documented by ``doc``.
+
+    >>> from symcost.zoo.vgg import vgg
+    >>> vgg16 = variant("vgg16", "VGG-16.", vgg, "D", name="vgg16")
+    >>> vgg16.__name__, vgg16(num_classes=10).name
+    ('vgg16', 'vgg16')
+    """
+    def build(*, num_classes: int = 1000) -> Spec:
+        return family(*args, num_classes=num_classes, **kwargs)
+
+    build.__name__ = build.__qualname__ = name
+    build.__doc__ = doc
+    return build

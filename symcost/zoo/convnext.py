@@ -23,6 +23,7 @@ from ..layers.pool import AdaptiveAvgPool2d
 from ..layers.reshape import Flatten, Permute, StochasticDepth
 from ..layers.scale import LayerScale
 from ..network import Residual, Sequential
+from .blocks import variant
 
 __all__ = ["MODELS", "CONVNEXT_CONFIGS", "cn_block", "convnext", "convnext_tiny", "convnext_small",
            "convnext_base", "convnext_large"]
@@ -76,23 +77,17 @@ def convnext(widths=(96, 192, 384, 768), depths=(3, 3, 9, 3), *, num_classes: in
     ])
 
 
-def _builder(variant: str):
-    widths, depths, p = CONVNEXT_CONFIGS[variant]
-    label = f"convnext_{variant}"
-
-    def build(*, num_classes: int = 1000) -> Sequential:
-        return convnext(widths, depths, num_classes=num_classes, stochastic_depth_prob=p,
-                        name=label)
-
-    build.__name__ = build.__qualname__ = label
-    build.__doc__ = f"ConvNeXt-{variant.capitalize()}: widths {widths}, depths {depths}."
-    return build
+def _convnext(key: str):
+    widths, depths, p = CONVNEXT_CONFIGS[key]
+    return variant(f"convnext_{key}",
+                   f"ConvNeXt-{key.capitalize()}: widths {widths}, depths {depths}.",
+                   convnext, widths, depths, stochastic_depth_prob=p, name=f"convnext_{key}")
 
 
-convnext_tiny = _builder("tiny")
-convnext_small = _builder("small")
-convnext_base = _builder("base")
-convnext_large = _builder("large")
+convnext_tiny = _convnext("tiny")
+convnext_small = _convnext("small")
+convnext_base = _convnext("base")
+convnext_large = _convnext("large")
 
 #: The builders registered in the zoo by name.
 MODELS = (

@@ -25,7 +25,7 @@ from ..layers.linear import Linear
 from ..layers.pool import AdaptiveAvgPool2d
 from ..layers.reshape import Dropout, Flatten, StochasticDepth
 from ..network import Residual, Sequential
-from .blocks import conv_norm_act, make_divisible, multiplier, squeeze_excitation
+from .blocks import conv_norm_act, make_divisible, multiplier, squeeze_excitation, variant
 
 __all__ = ["MODELS", "EFFICIENTNET_B0_STAGES", "EFFICIENTNET_SCALING", "efficientnet",
            "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
@@ -101,27 +101,22 @@ def efficientnet(width_mult=1, depth_mult=1, *, num_classes: int = 1000,
     ])
 
 
-def _builder(variant: str):
-    width, depth, dropout, crop = EFFICIENTNET_SCALING[variant]
-    label = f"efficientnet_{variant}"
-
-    def build(*, num_classes: int = 1000) -> Sequential:
-        return efficientnet(width, depth, num_classes=num_classes, dropout=dropout, name=label)
-
-    build.__name__ = build.__qualname__ = label
-    build.__doc__ = (f"EfficientNet-{variant.upper()}: width ×{width}, depth ×{depth} "
-                     f"(evaluated at {crop}×{crop}).")
-    return build
+def _efficientnet(key: str):
+    width, depth, dropout, crop = EFFICIENTNET_SCALING[key]
+    name = f"efficientnet_{key}"
+    doc = (f"EfficientNet-{key.upper()}: width ×{width}, depth ×{depth} (evaluated at "
+           f"{crop}×{crop}).")
+    return variant(name, doc, efficientnet, width, depth, dropout=dropout, name=name)
 
 
-efficientnet_b0 = _builder("b0")
-efficientnet_b1 = _builder("b1")
-efficientnet_b2 = _builder("b2")
-efficientnet_b3 = _builder("b3")
-efficientnet_b4 = _builder("b4")
-efficientnet_b5 = _builder("b5")
-efficientnet_b6 = _builder("b6")
-efficientnet_b7 = _builder("b7")
+efficientnet_b0 = _efficientnet("b0")
+efficientnet_b1 = _efficientnet("b1")
+efficientnet_b2 = _efficientnet("b2")
+efficientnet_b3 = _efficientnet("b3")
+efficientnet_b4 = _efficientnet("b4")
+efficientnet_b5 = _efficientnet("b5")
+efficientnet_b6 = _efficientnet("b6")
+efficientnet_b7 = _efficientnet("b7")
 
 #: The builders registered in the zoo by name.
 MODELS = (

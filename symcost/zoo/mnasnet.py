@@ -21,7 +21,7 @@ from ..layers.linear import Linear
 from ..layers.pool import AdaptiveAvgPool2d
 from ..layers.reshape import Dropout, Flatten
 from ..network import Residual, Sequential
-from .blocks import conv_norm_act, make_divisible, multiplier
+from .blocks import conv_norm_act, make_divisible, multiplier, variant
 
 __all__ = ["MODELS", "MNASNET_STACKS", "mnasnet", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0",
            "mnasnet1_3"]
@@ -69,21 +69,15 @@ def mnasnet(alpha=1, *, num_classes: int = 1000, dropout: float = 0.2) -> Sequen
     ])
 
 
-def _builder(alpha: str):
-    label = "mnasnet" + alpha.replace(".", "_")
-
-    def build(*, num_classes: int = 1000) -> Sequential:
-        return mnasnet(alpha, num_classes=num_classes)
-
-    build.__name__ = build.__qualname__ = label
-    build.__doc__ = f"MNASNet-B1 with depth multiplier {alpha}."
-    return build
+def _mnasnet(alpha: str):
+    return variant("mnasnet" + alpha.replace(".", "_"),
+                   f"MNASNet-B1 with depth multiplier {alpha}.", mnasnet, alpha)
 
 
-mnasnet0_5 = _builder("0.5")
-mnasnet0_75 = _builder("0.75")
-mnasnet1_0 = _builder("1.0")
-mnasnet1_3 = _builder("1.3")
+mnasnet0_5 = _mnasnet("0.5")
+mnasnet0_75 = _mnasnet("0.75")
+mnasnet1_0 = _mnasnet("1.0")
+mnasnet1_3 = _mnasnet("1.3")
 
 #: The builders registered in the zoo by name.
 MODELS = (

@@ -27,7 +27,7 @@ from ..layers.linear import Linear
 from ..layers.pool import AdaptiveAvgPool2d
 from ..layers.reshape import Flatten
 from ..network import Residual, Sequential
-from .blocks import conv_norm_act, make_divisible, squeeze_excitation
+from .blocks import conv_norm_act, make_divisible, squeeze_excitation, variant
 
 __all__ = ["MODELS", "REGNET_DESIGNS", "REGNET_STAGES", "regnet_stages", "regnet", "regnet_y_400mf",
            "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_y_8gf",
@@ -129,35 +129,28 @@ def regnet(depths, widths, group_width: int, *, se_ratio=None, num_classes: int 
     return Sequential(name=name, layers=layers)
 
 
-def _builder(key: str):
-    label = f"regnet_{key}"
+def _regnet(key: str):
     depths, widths, group_width = REGNET_STAGES[key]
-    se_ratio = "1/4" if key.startswith("y") else None
-
-    def build(*, num_classes: int = 1000) -> Sequential:
-        return regnet(depths, widths, group_width, se_ratio=se_ratio,
-                      num_classes=num_classes, name=label)
-
-    build.__name__ = build.__qualname__ = label
-    build.__doc__ = (f"RegNet{key[0].upper()}-{key[2:].upper().replace('_', '.')}: depths "
-                     f"{depths}, widths {widths}, group width {group_width}.")
-    return build
+    doc = (f"RegNet{key[0].upper()}-{key[2:].upper().replace('_', '.')}: depths {depths}, "
+           f"widths {widths}, group width {group_width}.")
+    return variant(f"regnet_{key}", doc, regnet, depths, widths, group_width,
+                   se_ratio="1/4" if key.startswith("y") else None, name=f"regnet_{key}")
 
 
-regnet_y_400mf = _builder("y_400mf")
-regnet_y_800mf = _builder("y_800mf")
-regnet_y_1_6gf = _builder("y_1_6gf")
-regnet_y_3_2gf = _builder("y_3_2gf")
-regnet_y_8gf = _builder("y_8gf")
-regnet_y_16gf = _builder("y_16gf")
-regnet_y_32gf = _builder("y_32gf")
-regnet_x_400mf = _builder("x_400mf")
-regnet_x_800mf = _builder("x_800mf")
-regnet_x_1_6gf = _builder("x_1_6gf")
-regnet_x_3_2gf = _builder("x_3_2gf")
-regnet_x_8gf = _builder("x_8gf")
-regnet_x_16gf = _builder("x_16gf")
-regnet_x_32gf = _builder("x_32gf")
+regnet_y_400mf = _regnet("y_400mf")
+regnet_y_800mf = _regnet("y_800mf")
+regnet_y_1_6gf = _regnet("y_1_6gf")
+regnet_y_3_2gf = _regnet("y_3_2gf")
+regnet_y_8gf = _regnet("y_8gf")
+regnet_y_16gf = _regnet("y_16gf")
+regnet_y_32gf = _regnet("y_32gf")
+regnet_x_400mf = _regnet("x_400mf")
+regnet_x_800mf = _regnet("x_800mf")
+regnet_x_1_6gf = _regnet("x_1_6gf")
+regnet_x_3_2gf = _regnet("x_3_2gf")
+regnet_x_8gf = _regnet("x_8gf")
+regnet_x_16gf = _regnet("x_16gf")
+regnet_x_32gf = _regnet("x_32gf")
 
 #: The builders registered in the zoo by name.
 MODELS = (

@@ -22,7 +22,7 @@ from ..layers.norm import BatchNorm2d
 from ..layers.pool import AdaptiveAvgPool2d, MaxPool2d
 from ..layers.reshape import ChannelChunk, ChannelShuffle, Flatten
 from ..network import Parallel, Sequential
-from .blocks import conv, conv_norm_act
+from .blocks import conv, conv_norm_act, variant
 
 __all__ = ["MODELS", "SHUFFLENET_V2_CHANNELS", "shufflenet_v2", "shufflenet_v2_x0_5",
            "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"]
@@ -80,21 +80,15 @@ def shufflenet_v2(width: str = "1.0", *, num_classes: int = 1000,
     return Sequential(name="shufflenet_v2_x" + str(width).replace(".", "_"), layers=layers)
 
 
-def _builder(width: str):
-    label = "shufflenet_v2_x" + width.replace(".", "_")
-
-    def build(*, num_classes: int = 1000) -> Sequential:
-        return shufflenet_v2(width, num_classes=num_classes)
-
-    build.__name__ = build.__qualname__ = label
-    build.__doc__ = f"ShuffleNetV2 ×{width}."
-    return build
+def _shufflenet(width: str):
+    return variant("shufflenet_v2_x" + width.replace(".", "_"), f"ShuffleNetV2 ×{width}.",
+                   shufflenet_v2, width)
 
 
-shufflenet_v2_x0_5 = _builder("0.5")
-shufflenet_v2_x1_0 = _builder("1.0")
-shufflenet_v2_x1_5 = _builder("1.5")
-shufflenet_v2_x2_0 = _builder("2.0")
+shufflenet_v2_x0_5 = _shufflenet("0.5")
+shufflenet_v2_x1_0 = _shufflenet("1.0")
+shufflenet_v2_x1_5 = _shufflenet("1.5")
+shufflenet_v2_x2_0 = _shufflenet("2.0")
 
 #: The builders registered in the zoo by name.
 MODELS = (

@@ -21,6 +21,7 @@ from ..layers.norm import BatchNorm2d
 from ..layers.pool import AdaptiveAvgPool2d, MaxPool2d
 from ..layers.reshape import Dropout, Flatten
 from ..network import Sequential
+from .blocks import variant
 
 __all__ = ["MODELS", "VGG_CONFIGS", "vgg", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16",
            "vgg16_bn", "vgg19", "vgg19_bn"]
@@ -60,26 +61,21 @@ def vgg(config: str = "D", *, batch_norm: bool = False, num_classes: int = 1000,
     ])
 
 
-def _builder(config: str, batch_norm: bool, depth: int):
-    label = f"vgg{depth}" + ("_bn" if batch_norm else "")
-
-    def build(*, num_classes: int = 1000) -> Sequential:
-        return vgg(config, batch_norm=batch_norm, num_classes=num_classes, name=label)
-
-    build.__name__ = build.__qualname__ = label
-    build.__doc__ = (f"VGG-{depth} (configuration {config})"
-                     + (" with BatchNorm after every convolution." if batch_norm else "."))
-    return build
+def _vgg(config: str, batch_norm: bool, depth: int):
+    name = f"vgg{depth}" + ("_bn" if batch_norm else "")
+    doc = (f"VGG-{depth} (configuration {config})"
+           + (" with BatchNorm after every convolution." if batch_norm else "."))
+    return variant(name, doc, vgg, config, batch_norm=batch_norm, name=name)
 
 
-vgg11 = _builder("A", False, 11)
-vgg11_bn = _builder("A", True, 11)
-vgg13 = _builder("B", False, 13)
-vgg13_bn = _builder("B", True, 13)
-vgg16 = _builder("D", False, 16)
-vgg16_bn = _builder("D", True, 16)
-vgg19 = _builder("E", False, 19)
-vgg19_bn = _builder("E", True, 19)
+vgg11 = _vgg("A", False, 11)
+vgg11_bn = _vgg("A", True, 11)
+vgg13 = _vgg("B", False, 13)
+vgg13_bn = _vgg("B", True, 13)
+vgg16 = _vgg("D", False, 16)
+vgg16_bn = _vgg("D", True, 16)
+vgg19 = _vgg("E", False, 19)
+vgg19_bn = _vgg("E", True, 19)
 
 #: The builders registered in the zoo by name.
 MODELS = (
