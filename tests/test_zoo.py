@@ -251,3 +251,14 @@ def test_unknown_variants_are_clear_errors():
         mobilenet_v3("medium")
     with pytest.raises(sc.SpecError, match=r"0\.5, 1\.0, 1\.5, 2\.0"):
         shufflenet_v2("3.0")
+
+
+@pytest.mark.parametrize("name", ["alexnet", "vgg11_bn", "googlenet", "squeezenet1_0",
+                                  "convnext_tiny", "efficientnet_b0", "shufflenet_v2_x1_0"])
+def test_every_operation_symbolically_equals_concrete_builds(name):
+    # under "flops" the pools (VGG's overlapping 7×7 windows, ceil-mode max pools), norms and
+    # activations count too: the closed form must agree with a build at numbers
+    symbolic = sc.zoo.get(name).build().cost(sc.Shape(C=3, H=H, W=W), "flops").total
+    for h, w in [(225, 199), (99, 131)]:
+        concrete = sc.zoo.get(name).build().cost(sc.Shape(C=3, H=h, W=w), "flops").total
+        assert symbolic.evaluate(H=h, W=w).as_dict() == concrete.evaluate().as_dict()
