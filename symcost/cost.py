@@ -14,7 +14,7 @@ from typing import Any
 import sympy
 
 from .checks import Constraint
-from .counts import OpCounts
+from .counts import OPS, OpCounts
 from .dims import multiple_of
 from .errors import ConstraintError, SymcostError, UnboundDimensionError
 
@@ -204,6 +204,13 @@ class CostValues:
     def as_dict(self) -> dict[str, int]:
         """The metrics as a plain dict."""
         return {m: getattr(self, m) for m in METRICS}
+
+    @staticmethod
+    def total(values: list[CostValues], convention: str) -> CostValues:
+        """Sum of evaluated costs (metrics and census)."""
+        counts = {op: sum(v.counts[op] for v in values) for op in OPS}
+        return CostValues(**{m: sum(getattr(v, m) for v in values) for m in METRICS},
+                          counts=counts, convention=convention)
 
 
 def _to_int(value: sympy.Expr, what: str) -> int:

@@ -257,9 +257,25 @@ class NetworkCost(Reportable):
         """Exact integers for the total and every row."""
         values = {**(values or {}), **named}
         total = self.total.evaluate(values)
-        mapping = bind_values(self.total.free_symbols | _row_symbols(self.rows), values)
-        rows = [(r, r.cost.evaluate({s.name: v for s, v in mapping.items()}),
-                 _eval_shape(r.output, mapping)) for r in self.rows]
+        leaves = [r for r in self.rows if r.leaf]
+        mapping = bind_values(self.total.free_symbols | _row_symbols(leaves), values)
+        by_name = {s.name: v for s, v in mapping.items()}
+        # rows are in preorder and a container's row is the sum of its children's rows
+        # (counts included), so evaluate leaves only and add up the tree from the bottom
+        evaluated: list[CostValues] = [None] * len(self.rows)  # type: ignore[list-item]
+        pending: list[tuple[int, CostValues]] = []
+        for i in range(len(self.rows) - 1, -1, -1):
+            row = self.rows[i]
+            if row.leaf:
+                value = row.cost.evaluate(by_name)
+            else:
+                children = []
+                while pending and pending[-1][0] == row.depth + 1:
+                    children.append(pending.pop()[1])
+                value = CostValues.total(children, self.convention)
+            evaluated[i] = value
+            pending.append((row.depth, value))
+        rows = [(r, v, _eval_shape(r.output, mapping)) for r, v in zip(self.rows, evaluated)]
         return NetworkValues(self, dict(values), total, rows)
 
     def subs(self, values: Mapping[str, Any] | None = None, /, **named: Any) -> Cost:

@@ -119,3 +119,14 @@ def test_shared_layer_used_twice_is_costed_twice():
     conv = sc.Conv2d(in_channels=4, out_channels=4, kernel_size=1)
     net = sc.Sequential([conv, conv])
     assert net.cost(sc.Shape(C=4, H=2, W=2), "macs").total.macs == 2 * 16 * 4
+
+
+def test_evaluated_container_rows_equal_their_own_formulas():
+    # evaluate() adds container rows up from their leaves; each must still equal the
+    # container's own formula evaluated directly
+    net = sc.Sequential([sc.Repeat(n=3, body=basic_block(4)),
+                         sc.SeparableConv2d(in_channels=4, out_channels=8, kernel_size=3)])
+    result = net.cost(sc.Shape(C=4, H=H, W=W), "flops")
+    values = result.evaluate(H=9, W=7)
+    for row, value, _ in values.rows:
+        assert value.as_dict() == row.cost.evaluate(H=9, W=7).as_dict(), row.path
