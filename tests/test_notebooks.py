@@ -74,3 +74,11 @@ def test_mobilenet_notebook_reproduces_tables_6_and_7(run):
     for row in ("224                 568.7", "192                 418.1",
                 "160                 290.7", "128                 186.4"):
         assert row in out, row
+
+
+def test_resnet_notebook_closed_form_and_staircase(run):
+    out = "\n".join(run(ROOT / "notebooks" / "04_resnet_closed_form.ipynb"))
+    assert "81456*H*W + 2048000" in out
+    assert "(4089184256, 25557032)" in out  # torchvision: 4.089 GFLOPS, 25,557,032 params
+    # torch FlopCounterMode on torchvision's ResNet-50 at 225x225 (tests/fixtures)
+    assert "225x225: exact 4,626,713,792" in out
