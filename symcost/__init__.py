@@ -31,14 +31,14 @@ from .layers.conv import (
 )
 from .layers.custom import Custom
 from .layers.linear import Linear
-from .layers.merge import Add, Concat, Mul
+from .layers.merge import Add, Concat, MatMul, Mul
 from .layers.norm import BatchNorm2d
 from .layers.pool import (
     AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d,
 )
 from .layers.reshape import ChannelShuffle, Dropout, Flatten, Identity
 from .layers.resample import Upsample
-from .network import NetworkCost, Parallel, Repeat, Residual, Sequential
+from .network import Graph, GraphNode, NetworkCost, Parallel, Repeat, Residual, Sequential
 from .spec import AnyLayer
 from .io import load_spec, spec_from_json, spec_to_json
 from . import zoo
@@ -56,10 +56,11 @@ __all__ = [
     "Conv2d", "ConvTranspose2d", "DepthwiseConv2d", "PointwiseConv2d", "SeparableConv2d",
     "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "GlobalMaxPool2d", "AdaptiveAvgPool2d",
     "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "SiLU", "Hardswish",
-    "Hardsigmoid", "GELU", "Softmax", "Linear", "BatchNorm2d", "Add", "Mul", "Concat",
+    "Hardsigmoid", "GELU", "Softmax", "Linear", "BatchNorm2d", "Add", "Mul", "Concat", "MatMul",
     "Flatten", "Identity", "Dropout", "ChannelShuffle", "Upsample", "Custom",
     # networks
-    "Sequential", "Residual", "Parallel", "Repeat", "NetworkCost", "AnyLayer",
+    "Sequential", "Residual", "Parallel", "Repeat", "Graph", "GraphNode", "NetworkCost",
+    "AnyLayer",
     # documents and the zoo
     "spec_to_json", "spec_from_json", "load_spec", "zoo",
 ]

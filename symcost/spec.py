@@ -34,7 +34,7 @@ from .layers.conv import (
 )
 from .layers.custom import Custom
 from .layers.linear import Linear
-from .layers.merge import Add, Concat, Mul
+from .layers.merge import Add, Concat, MatMul, Mul
 from .layers.norm import BatchNorm2d
 from .layers.pool import (
     AdaptiveAvgPool2d,
@@ -45,9 +45,9 @@ from .layers.pool import (
 )
 from .layers.resample import Upsample
 from .layers.reshape import ChannelShuffle, Dropout, Flatten, Identity
-from .network import Parallel, Repeat, Residual, Sequential
+from .network import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
 
-__all__ = ["AnyLayer", "LAYER_TYPES", "CONTAINER_TYPES", "MERGE_TYPES", "kind_classes",
+__all__ = ["AnyLayer", "GraphOp", "LAYER_TYPES", "CONTAINER_TYPES", "MERGE_TYPES", "kind_classes",
            "spec_adapter"]
 
 LAYER_TYPES = (
@@ -57,20 +57,33 @@ LAYER_TYPES = (
     Softmax, Linear, BatchNorm2d, Flatten, Identity, Dropout, ChannelShuffle, Upsample,
     Custom,
 )
-CONTAINER_TYPES = (Sequential, Residual, Parallel, Repeat)
-MERGE_TYPES = (Add, Mul, Concat)
+CONTAINER_TYPES = (Sequential, Residual, Parallel, Repeat, Graph)
+MERGE_TYPES = (Add, Mul, Concat, MatMul)
 
 AnyLayer = Annotated[
     Conv2d | ConvTranspose2d | DepthwiseConv2d | PointwiseConv2d | SeparableConv2d
     | MaxPool2d | AvgPool2d | GlobalAvgPool2d | GlobalMaxPool2d | AdaptiveAvgPool2d
     | ReLU | ReLU6 | LeakyReLU | PReLU | ELU | Sigmoid | Tanh | SiLU | Hardswish | Hardsigmoid
     | GELU | Softmax | Linear | BatchNorm2d | Flatten | Identity | Dropout | ChannelShuffle
-    | Upsample | Custom | Sequential | Residual | Parallel | Repeat,
+    | Upsample | Custom | Sequential | Residual | Parallel | Repeat | Graph,
     Field(discriminator="kind"),
 ]
 
+#: What a :class:`~symcost.network.GraphNode` applies: any spec, or a merge of several inputs.
+GraphOp = Annotated[
+    Conv2d | ConvTranspose2d | DepthwiseConv2d | PointwiseConv2d | SeparableConv2d
+    | MaxPool2d | AvgPool2d | GlobalAvgPool2d | GlobalMaxPool2d | AdaptiveAvgPool2d
+    | ReLU | ReLU6 | LeakyReLU | PReLU | ELU | Sigmoid | Tanh | SiLU | Hardswish | Hardsigmoid
+    | GELU | Softmax | Linear | BatchNorm2d | Flatten | Identity | Dropout | ChannelShuffle
+    | Upsample | Custom | Sequential | Residual | Parallel | Repeat | Graph
+    | Add | Mul | Concat | MatMul,
+    Field(discriminator="kind"),
+]
+
+_NAMESPACE = {"AnyLayer": AnyLayer, "GraphOp": GraphOp}
+GraphNode.model_rebuild(_types_namespace=_NAMESPACE)
 for _cls in CONTAINER_TYPES:
-    _cls.model_rebuild(_types_namespace={"AnyLayer": AnyLayer})
+    _cls.model_rebuild(_types_namespace=_NAMESPACE)
 
 
 def kind_classes() -> dict[str, type[Spec]]:

@@ -288,6 +288,7 @@ class ConvTranspose2d(Layer):
                          bias=out_shape.elements if self.bias else 0),
             inputs=shape.elements, outputs=out_shape.elements,
             params=self.in_channels * per_input + (self.out_channels if self.bias else 0),
-            attrs={"groups": self.groups, "kernel": (kh, kw)},
+            attrs={"groups": self.groups, "kernel": (kh, kw), "in_channels": self.in_channels,
+                   "out_channels": self.out_channels},
         )
         return out_shape, census, constraints
