@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from .errors import (
     ConstraintError, DimensionError, ShapeMismatchError, SpecError, SpecFileError,
-    SymcostError, UnboundDimensionError, UnknownConventionError, UnknownModelError,
+    SymcostError, TorchImportError, UnboundDimensionError, UnknownConventionError,
+    UnknownModelError,
 )
 from .dims import dim, dims, parse
 from .shapes import Shape
@@ -41,6 +42,8 @@ from .layers.resample import Upsample
 from .network import Graph, GraphNode, NetworkCost, Parallel, Repeat, Residual, Sequential
 from .spec import AnyLayer
 from .io import load_spec, spec_from_json, spec_to_json
+from .compare import compare_conventions
+from .importers import from_torch
 from . import zoo
 
 __version__ = "0.1.0"
@@ -49,6 +52,7 @@ __all__ = [
     # errors
     "SymcostError", "DimensionError", "SpecError", "ShapeMismatchError", "ConstraintError",
     "UnboundDimensionError", "UnknownConventionError", "UnknownModelError", "SpecFileError",
+    "TorchImportError",
     # dimensions, shapes, counting, pricing
     "dim", "dims", "parse", "Shape", "OpCounts", "Convention", "Pricing", "get_convention",
     "convention_names", "Cost", "CostValues", "ratio", "equivalent", "counterexample",
@@ -62,5 +66,6 @@ __all__ = [
     "Sequential", "Residual", "Parallel", "Repeat", "Graph", "GraphNode", "NetworkCost",
     "AnyLayer",
     # documents and the zoo
-    "spec_to_json", "spec_from_json", "load_spec", "zoo",
+    "spec_to_json", "spec_from_json", "load_spec", "zoo", "from_torch",
+    "compare_conventions",
 ]

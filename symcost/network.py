@@ -188,6 +188,9 @@ class GraphNode(BaseModel):
     ``operator`` for an imported torch graph; copied into the census ``attrs`` so that a
     convention can price a module and a functional call differently (thop sees only
     modules)."""
+    shares: str | None = None
+    """Name of an earlier node whose parameters this one reuses (a torch module called
+    twice): its operations are counted again, its parameters and buffers are not."""
 
 
 class Graph(_Container):
@@ -220,6 +223,9 @@ class Graph(_Container):
                 raise SpecError("node names must be unique and not 'input'; rename it.",
                                 layer=where, field="name", value=gn.name)
             unknown = [i for i in gn.inputs if i not in seen]
+            if gn.shares is not None and gn.shares not in seen:
+                raise SpecError("shares the parameters of a node that is not an earlier "
+                                "node.", layer=where, field="shares", value=gn.shares)
             if unknown:
                 raise SpecError(f"reads {unknown}, which are not earlier nodes. List nodes "
                                 "in topological order.", layer=where, field="inputs",
@@ -247,15 +253,22 @@ class Graph(_Container):
                              constraints=constraints)
             else:
                 child = gn.op.node(shapes[0], child_path)
-            if gn.source is not None:
+            if gn.source is not None or gn.shares is not None:
                 for leaf in child.walk():
                     if leaf.census is not None:
-                        leaf.census = replace(leaf.census, attrs={**leaf.census.attrs,
-                                                                  "source": gn.source})
+                        leaf.census = _tagged(leaf.census, gn)
             values[gn.name] = child.output
             children.append(child)
         output = values[self.output or self.nodes[-1].name]
         return Node(path, self.kind, shape, output, children=children)
+
+
+def _tagged(census, gn: GraphNode):
+    attrs = {**census.attrs, "source": gn.source}
+    if gn.shares is None:
+        return replace(census, attrs=attrs)
+    zero = sympy.Integer(0)
+    return replace(census, params=zero, buffers=zero, attrs={**attrs, "shares": gn.shares})
 
 
 # ---------------------------------------------------------------------------- results

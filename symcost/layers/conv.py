@@ -58,7 +58,7 @@ def grouped_conv_census(kind: str, shape: Shape, *, in_channels, out_channels, k
         ops=OpCounts(mac=elements * per_output, dot=elements, bias=elements if bias else 0),
         inputs=shape.elements, outputs=elements,
         params=weights + (out_channels if bias else 0),
-        attrs={"groups": groups, "kernel": (kh, kw)},
+        attrs={"groups": groups, "kernel": (kh, kw), "padding": padding},
     )
     return out, census, constraints + more
 
