@@ -1,11 +1,13 @@
 """Hand-written PyTorch modules that exercise every operation symcost.from_torch maps.
 
-Imported only by tests that have already checked that torch is installed.
+Used by tests/test_torch_import.py and benchmarks/bench_torch.py.
 """
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+import pytest
+
+torch = pytest.importorskip("torch", reason="the example models need torch")
+nn = torch.nn
+F = torch.nn.functional
 
 
 class Block(nn.Module):
