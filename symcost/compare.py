@@ -7,15 +7,21 @@ the difference it makes.
 >>> diff = sc.compare_conventions(net, sc.Shape(C=3, H="H", W="W"), "fvcore", "thop")
 >>> [(row.kind, row.difference) for row in diff.rows]
 [('batchnorm2d', -16*(H - 2)*(W - 2))]
+>>> print(diff.at(H=32, W=32))
+fvcore (macs) vs thop (macs): 208,800 vs 223,200
+  batchnorm2d ×1: 14,400 vs 28,800, difference -14,400
+      fvcore: inputs, ×2 with affine γ/β (eval mode)
+      thop: 2·inputs, ×2 with affine; 0 when the op is a functional call, method or operator
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sympy
 
 from .conventions import Convention, describe_rule, get_convention
+from .cost import bind_values
 from .layers.base import Spec
 from .shapes import Shape
 
@@ -52,18 +58,33 @@ class ConventionComparison:
     total_b: sympy.Expr
     rows: list[KindDifference] = field(default_factory=list)
 
-    def evaluate(self, **values: int) -> list[tuple[str, int, int]]:
-        """``(kind, value_a, value_b)`` per differing kind, at numbers."""
-        return [(r.kind, int(r.value_a.subs(values)), int(r.value_b.subs(values)))
-                for r in self.rows]
+    def at(self, **values: int) -> ConventionComparison:
+        """The same comparison with every symbol replaced by a number (exact integers)."""
+        symbols = set().union(self.total_a.free_symbols, self.total_b.free_symbols)
+        mapping = bind_values(symbols, values)
+
+        def num(e):
+            return sympy.Integer(e.xreplace(mapping))
+
+        rows = [replace(r, value_a=num(r.value_a), value_b=num(r.value_b)) for r in self.rows]
+        return replace(self, total_a=num(self.total_a), total_b=num(self.total_b), rows=rows)
 
     def __str__(self) -> str:
-        lines = [f"{self.a} ({self.metric_a}) vs {self.b} ({self.metric_b}):",
-                 f"  total {self.a}: {self.total_a}", f"  total {self.b}: {self.total_b}"]
+        lines = [f"{self.a} ({self.metric_a}) vs {self.b} ({self.metric_b}): "
+                 f"{_short(self.total_a)} vs {_short(self.total_b)}"]
         for r in self.rows:
-            lines.append(f"  {r.kind} ×{r.count}: {self.a} counts {r.rule_a}; {self.b} counts "
-                         f"{r.rule_b}; difference {r.difference}")
+            lines.append(f"  {r.kind} ×{r.count}: {_short(r.value_a)} vs {_short(r.value_b)}, "
+                         f"difference {_short(r.difference)}")
+            lines.append(f"      {self.a}: {r.rule_a}")
+            lines.append(f"      {self.b}: {r.rule_b}")
         return "\n".join(lines)
+
+
+def _short(expr: sympy.Expr) -> str:
+    if expr.is_Integer:
+        return f"{int(expr):,}"
+    text = str(expr)
+    return text if len(text) <= 60 else "(formula; use .at(...) for numbers)"
 
 
 def compare_conventions(net: Spec, shape: Shape, a: str | Convention, b: str | Convention,

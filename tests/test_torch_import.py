@@ -176,6 +176,12 @@ def test_resnet50_matches_flop_counter_mode_and_published_figures():
     assert round(cost.evaluate(H=224, W=224).macs / 1e9, 2) == 4.09
     for h, w in ((64, 64), (65, 97)):
         assert cost.evaluate(H=h, W=w).flops == _fcm(model, 1, h, w)
+    # the README recipe: multiples of the total stride remove every floor
+    H, W = sc.dim("H", multiple_of=32), sc.dim("W", multiple_of=32)
+    x32 = sc.Shape(N=1, C=3, H=H, W=W)
+    flops = sc.from_torch(model, x32).cost(x32, "torch").total.flops
+    assert (flops - (162912 * H * W + 4096000)).expand() == 0
+    assert flops.subs({H: 224, W: 224}) == 8178368512 == _fcm(model, 1, 224, 224)
 
 
 # --------------------------------------------------------------------- peer tools
@@ -244,6 +250,31 @@ def test_compare_conventions_explains_the_whole_difference(imported):
     convt = {r.kind: r for r in thop.rows}["conv_transpose2d"]
     assert "output-centric" in convt.rule_a
     assert "conv_transpose2d" in str(thop)
+    at = diff.at(N=2, H=32, W=32)
+    assert at.total_b == _fcm(imported["modules"][0], 2, 32, 32)
+    assert at.total_a - at.total_b == sum(r.value_a - r.value_b for r in at.rows)
+    assert "conv2d ×" in str(at)
+
+
+class _Functional(nn.Module):
+    """Weights read with get_attr: a learned scale (mapped) and an F.conv2d (not mapped)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(1, 3, 1, 1))
+        self.weight = nn.Parameter(torch.randn(4, 3, 3, 3))
+
+    def forward(self, x):
+        return torch.nn.functional.conv2d(x * self.scale, self.weight)
+
+
+def test_parameters_read_with_get_attr_are_counted_once():
+    model = _Functional()
+    cost = sc.from_torch(model, X).cost(X, "seed")
+    assert cost.total.params == 3 + 4 * 3 * 3 * 3
+    assert [p for p, _ in cost.uncosted] == ["conv2d"]
+    # seed prices element-wise ops: the scale multiplies each of the 3·8·8 elements once
+    assert cost.evaluate(N=1, H=8, W=8).flops == 3 * 8 * 8
 
 
 # --------------------------------------------------------------------- torchvision

@@ -362,6 +362,10 @@ class _Builder:
         params = 0
         if module is not None:
             params = sum(p.numel() for p in module.parameters())
+        for p in _flat(args, {}):  # weights read with get_attr, e.g. F.conv2d(x, self.w)
+            if isinstance(p, _Param) and p.target not in self.used_params:
+                self.used_params.add(p.target)
+                params += p.numel
         meta = node.meta.get("tensor_meta")
         real = getattr(meta, "shape", None)
         label = f"{op_text} (no symcost mapping)"
