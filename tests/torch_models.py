@@ -89,6 +89,8 @@ class FunctionalNet(nn.Module):
         y = F.hardswish(F.silu(F.gelu(F.leaky_relu(F.elu(F.relu6(y)), 0.2))))
         y = torch.tanh(F.dropout(y, 0.1, training=self.training))
         y = torch.channel_shuffle(y, 2)
+        left, right = y.chunk(2, dim=1)
+        y = torch.cat([right, left], dim=1)
         y = F.interpolate(y, scale_factor=2, mode="nearest")
         y = F.interpolate(y, scale_factor=2, mode="bilinear", align_corners=False)
         scores = F.softmax(torch.matmul(y, y.transpose(-2, -1)), dim=-1)

@@ -19,6 +19,10 @@ How the trace becomes a graph:
 * one sample forward pass (``torch.fx``'s ``ShapeProp`` at the ``sample`` sizes) checks
   every symbolic shape against torch's own, so a wrong mapping cannot go unnoticed.
 
+The import has inference semantics (Dropout is the identity, BatchNorm uses its running
+statistics), which is what the peer presets reproduce for eval-mode models. ``chunk`` and
+``split`` along channels become one free node per piece (``chunk.0``, ``chunk.1``).
+
 symcost's tensors are ``N×C×H×W`` feature maps and ``N×C`` vectors; an operation that makes
 a tensor of another rank is uncosted, and so is what follows until a 2-D or 4-D tensor
 comes back.
@@ -285,6 +289,13 @@ class _Builder:
             mapped = _Op(spec, [args[0]]) if spec is not None else None
         else:
             op_text = _fn_name(node.target)
+            if op_text == "getitem" and isinstance(args[0], (list, tuple)) \
+                    and isinstance(args[1], int):
+                return args[0][args[1]]  # one piece of a chunk/split
+            if op_text in ("chunk", "split") and isinstance(args[0], _Tensor):
+                pieces = self._pieces(node, op_text, args, kwargs)
+                if pieces is not None:
+                    return pieces
             source = ("method" if node.op == "call_method" else
                       "operator" if getattr(node.target, "__module__", "") in
                       ("_operator", "operator") else "function")
@@ -392,6 +403,28 @@ class _Builder:
         if len(real) == 2 and shape.is_map:
             changes.update(H=None, W=None)
         return changes
+
+    def _pieces(self, node, name, args, kwargs):
+        """``chunk``/``split`` along channels: one free node per piece, each reading x."""
+        x = args[0]
+        count_or_size = _kw(args, kwargs, 1, "chunks" if name == "chunk" else
+                            "split_size_or_sections")
+        dim = _kw(args, kwargs, 2, "dim", 0)
+        rank = 4 if x.shape.is_map else 2
+        meta = node.meta.get("tensor_meta")
+        if dim % rank != 1 or not isinstance(meta, (tuple, list)) or not isinstance(
+                count_or_size, int):
+            return None
+        sizes = [int(m.shape[1]) for m in meta]
+        if sum(sizes) != int(x.shape.C.xreplace(self.values)) or not x.shape.C.is_Integer:
+            return None
+        out = []
+        for i, c in enumerate(sizes):
+            spec = Custom(label=f"{name} piece {i + 1}/{len(sizes)} along channels", counts={},
+                          output={"C": c})
+            out.append(self._add(f"{_base(node.name)}.{i}", spec, [x], "method"
+                                 if node.op == "call_method" else "function", node=None))
+        return out
 
     # -------------------------------------------------------------- functions/methods
     def _function_spec(self, node, name, args, kwargs):
