@@ -15,13 +15,13 @@ torch = pytest.importorskip("torch", reason="from_torch tests need torch (extra 
 
 import symcost as sc  # noqa: E402
 
-from .torch_models import Block, FunctionalNet, ModuleNet, ResNet50  # noqa: E402
+from .torch_models import Block, FunctionalNet, ModuleNet, PyramidNet, ResNet50  # noqa: E402
 
 nn = torch.nn
 X = sc.Shape(N="N", C=3, H="H", W="W")
 #: (N, H, W): 32 is a multiple of every stride here, 37×45 and 61×50 are not
 SIZES = [(2, 32, 32), (1, 37, 45), (3, 61, 50)]
-MODELS = {"modules": ModuleNet, "functional": FunctionalNet}
+MODELS = {"modules": ModuleNet, "functional": FunctionalNet, "pyramid": PyramidNet}
 
 
 @pytest.fixture(scope="module")
@@ -291,3 +291,21 @@ def test_torchvision_models_import_and_match_flop_counter_mode():
         assert cost.total.params == sum(p.numel() for p in model.parameters())
         for h in (224, 193):
             assert cost.evaluate(H=h, W=h).flops == _fcm(model, 1, h, h)
+
+
+class _PixelShuffle(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3, padding=1)
+        self.head = nn.Conv2d(4, 4, 1)
+
+    def forward(self, x):
+        return self.head(torch.nn.functional.pixel_shuffle(self.conv(x), 2))
+
+
+def test_unmapped_op_that_resizes_says_its_shape_holds_only_at_the_sample():
+    cost = sc.from_torch(_PixelShuffle(), X, sample={"H": 20, "W": 24}).cost(X, "torch")
+    (path, reason), = cost.uncosted
+    assert path == "pixel_shuffle" and "fixed at the sample size" in reason
+    # at the sample size the rest of the network is still right
+    assert cost.evaluate(N=2, H=20, W=24).flops == _fcm(_PixelShuffle(), 2, 20, 24)

@@ -101,6 +101,23 @@ class FunctionalNet(nn.Module):
         return self.tail(y.view(y.size(0), -1))
 
 
+class PyramidNet(nn.Module):
+    """Sizes traced from the input (``interpolate(size=x.shape[-2:])``), padding, and a
+    softmax over a flattened map."""
+
+    def __init__(self):
+        super().__init__()
+        self.down1 = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.down2 = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+        self.lateral = nn.Conv2d(3, 8, 1)
+
+    def forward(self, x):
+        coarse = self.down2(self.down1(x))
+        y = self.lateral(x) + F.interpolate(coarse, size=x.shape[-2:], mode="nearest")
+        y = F.pad(y, (1, 1, 2, 2))
+        return y.flatten(1).softmax(-1)
+
+
 class ResNet50(nn.Module):
     """ResNet-50 (torchvision's layout: stride on the 3×3 conv, projection shortcuts)."""
 

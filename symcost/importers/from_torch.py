@@ -38,7 +38,7 @@ from typing import Any
 import sympy
 
 from ..dims import _MultipleDim
-from ..errors import TorchImportError
+from ..errors import SymcostError, TorchImportError
 from ..layers import activation as act
 from ..layers.conv import Conv2d, ConvTranspose2d
 from ..layers.custom import Custom
@@ -285,7 +285,7 @@ class _Builder:
             source = "module"
             if any(isinstance(t, _Opaque) for t in tensors):
                 return self._unmapped(node, op_text, args, source, module=sub)
-            spec = _module_spec(sub, args[0].shape) if tensors else None
+            spec = _guarded(_module_spec, sub, args[0].shape) if tensors else None
             mapped = _Op(spec, [args[0]]) if spec is not None else None
         else:
             op_text = _fn_name(node.target)
@@ -384,6 +384,8 @@ class _Builder:
             output = self._output_from_sample(anchor.shape, tuple(real))
             if output:
                 label += "; output shape read from the sample run"
+                if {"H", "W"} & set(output) and anchor.shape.is_map:
+                    label += " (H, W fixed at the sample size: later costs hold only there)"
             spec = Custom(label=label, output=output or None)
             return self._add(_base(node.name), spec, [anchor], source, node=node,
                              params=params)
@@ -437,7 +439,16 @@ class _Builder:
             return _Value(_size_of(args[0], "size", [], {}))
         if rule is None:
             return None
-        return rule(self, args, kwargs)
+        return _guarded(rule, self, args, kwargs)
+
+
+def _guarded(rule, *args):
+    """A mapping rule's result, or None (reported as unmapped) when it rejects the call's
+    arguments — e.g. a non-integer scale factor or a pooling window that does not fit."""
+    try:
+        return rule(*args)
+    except (TypeError, ValueError, SymcostError):
+        return None
 
 
 def _flat(args, kwargs):
@@ -481,9 +492,15 @@ def _size_arith(node, name, args, kwargs):
 
 
 def _ints(v):
+    """A size or a pair, as spec fields take them: ints, or symbolic sizes traced from x."""
     if isinstance(v, (tuple, list)):
-        return tuple(int(x) for x in v) if len(set(v)) > 1 else int(v[0])
-    return int(v)
+        values = tuple(_one_int(x) for x in v)
+        return values if len(set(values)) > 1 else values[0]
+    return _one_int(v)
+
+
+def _one_int(x):
+    return x if isinstance(x, sympy.Basic) and not x.is_Integer else int(x)
 
 
 def _factor(v):
@@ -704,6 +721,19 @@ def _transpose(shape, rest, kwargs):
     return None
 
 
+def _pad(shape, rest, kwargs):
+    """Constant padding of H and W (``F.pad(x, (left, right, top, bottom))``): data movement,
+    free; the output grows by the padding."""
+    pads = _kw(rest, kwargs, 0, "pad")
+    mode = _kw(rest, kwargs, 1, "mode", "constant")
+    if not shape.is_map or not isinstance(pads, (tuple, list)) or len(pads) not in (2, 4):
+        return None
+    left, right, top, bottom = (*pads, 0, 0) if len(pads) == 2 else pads
+    return Custom(label=f"pad ({mode})", counts={},
+                  output={"H": f"H + {int(top) + int(bottom)}",
+                          "W": f"W + {int(left) + int(right)}"})
+
+
 def _cat(b, args, kwargs):
     tensors = _kw(args, kwargs, 0, "tensors")
     dim = _kw(args, kwargs, 1, "dim", 0)
@@ -749,6 +779,6 @@ _FUNCTIONS = {
     "add": _elementwise("add"), "iadd": _elementwise("add"), "sub": _elementwise("sub"),
     "isub": _elementwise("sub"), "mul": _elementwise("mul"), "imul": _elementwise("mul"),
     "truediv": _elementwise("div"), "div": _elementwise("div"),
-    "transpose": _single(_transpose), "t": _single(_transpose),
+    "pad": _single(_pad), "transpose": _single(_transpose), "t": _single(_transpose),
     "cat": _cat, "concat": _cat, "matmul": _matmul, "bmm": _matmul,
 }
