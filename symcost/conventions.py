@@ -230,18 +230,15 @@ Headline: ``macs``. Matches fvcore exactly on eval-mode models (tested when inst
 _PTFLOPS_MACS = Pricing(default=_GEMM_ONLY, per_kind={
     **{k: {"mac": 1, "bias": 1} for k in _CONVS},
     "conv_transpose2d": {"mac": 1, "bias": 1},
-    "linear": _rule("mac, + bias when the input is 2-D (aten.addmm); a 4-D input lowers to "
-                    "matmul + add and loses it",
-                    lambda c: c.ops.mac + (c.ops.bias if c.attrs.get("input_rank", 2) == 2
-                                           else 0)),
+    "linear": {"mac": 1, "bias": 1},
 })
 
 PTFLOPS = Convention(
     name="ptflops",
     summary=("ptflops 0.7.5, backend='aten' (whole batch): conv and transposed conv MACs "
-             "(input-centric) + one bias add per output element; linear MACs + bias when it "
-             "lowers to aten.addmm (2-D input); mm/bmm/matmul MACs; every other op, "
-             "BatchNorm included, 0."),
+             "(input-centric) + one bias add per output element; linear MACs + bias "
+             "(aten.addmm, also for a 4-D input, which torch 2.13 folds to 2-D); mm/bmm/matmul "
+             "MACs; every other op, BatchNorm included, 0."),
     macs=_PTFLOPS_MACS, flops=_doubled(_PTFLOPS_MACS),
 )
 """ptflops 0.7.5 ``get_model_complexity_info(..., backend='aten')``, whole batch.
@@ -249,8 +246,9 @@ PTFLOPS = Convention(
 Rules (``ptflops/aten_ops.py``, a TorchDispatchMode over aten ops): ``aten.convolution``
 ``N·prod(w)·prod(Ho, Wo)`` (transposed: input spatial size) ``+ N·Cout·Ho·Wo`` with bias;
 ``aten.addmm`` ``B·in·out + B·out``; ``mm``/``bmm``/``matmul`` ``prod(A)·B[-1]``; every other
-aten op — BatchNorm, activations, pooling, interpolation, add, mul — 0. A Linear on a 4-D
-input lowers to matmul + add, so its bias is not counted. Headline: ``macs``. (The default
+aten op — BatchNorm, activations, pooling, interpolation, add, mul — 0. torch 2.13 folds a
+Linear on a contiguous 4-D input to ``addmm`` too, so its bias counts (measured; older
+torch lowered it to matmul + add). Headline: ``macs``. (The default
 ``pytorch`` backend is a different convention: per-sample module hooks plus patched
 functionals, which double-count; it is not reproduced.)
 """

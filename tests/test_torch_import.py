@@ -35,11 +35,7 @@ def imported():
 
 
 def _fcm(model, n, h, w):
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model(torch.randn(n, 3, h, w))
-    return counter.get_total_flops()
+    return _fcm_shape(model, (n, 3, h, w))
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -232,6 +228,31 @@ def test_peer_preset_equals_the_peer_tool(imported, preset, name):
         with torch.no_grad():
             expected = run(model, torch.randn(n, 3, h, w))
         assert cost.evaluate(N=n, H=h, W=w).macs == expected, (preset, n, h, w)
+
+
+@pytest.mark.parametrize("preset", ["torch", *PEERS])
+def test_linear_on_feature_maps_matches_every_tool(preset):
+    # a Linear on the last axis (W) of a map: ptflops counts its bias (torch folds it to addmm)
+    if preset != "torch":
+        pytest.importorskip(preset, reason=f"{preset} not installed")
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Linear(16, 8), nn.ReLU()).eval()
+    x = sc.Shape(N="N", C=3, H="H", W=16)
+    cost = sc.from_torch(model, x).cost(x, preset)
+    for n, h in ((2, 10), (1, 13)):
+        got = cost.evaluate(N=n, H=h)
+        if preset == "torch":
+            assert got.flops == _fcm_shape(model, (n, 3, h, 16))
+        else:
+            with torch.no_grad():
+                assert got.macs == PEERS[preset][1](model, torch.randn(n, 3, h, 16))
+
+
+def _fcm_shape(model, shape):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.randn(*shape))
+    return counter.get_total_flops()
 
 
 # --------------------------------------------------------------------- explaining presets

@@ -49,6 +49,5 @@ class Linear(Layer):
             inputs=shape.elements, outputs=outputs,
             params=self.in_features * self.out_features + (self.out_features if self.bias
                                                             else 0),
-            attrs={"input_rank": 4 if shape.is_map else 2},
         )
         return out, census, constraints
