@@ -170,7 +170,6 @@ class _Opaque:
     """A traced tensor outside symcost's shapes (another rank, or after an unmapped op)."""
 
     anchor: _Tensor
-    why: str
 
 
 @dataclass
@@ -392,7 +391,7 @@ class _Builder:
         spec = Custom(label=label + "; its output is not an N×C×H×W or N×C tensor")
         made = self._add(_base(node.name), spec, [anchor], source, node=node, params=params,
                          check=False)
-        return _Opaque(made, f"after {op_text}")
+        return _Opaque(made)
 
     def _output_from_sample(self, shape: Shape, real: tuple) -> dict:
         axes = ("N", "C", "H", "W") if len(real) == 4 else ("N", "C")
