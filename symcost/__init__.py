@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from .errors import (
     ConstraintError, DimensionError, ShapeMismatchError, SpecError, SpecFileError,
-    SymcostError, UnboundDimensionError, UnknownConventionError, UnknownModelError,
+    SymcostError, TorchImportError, UnboundDimensionError, UnknownConventionError,
+    UnknownModelError,
 )
 from .dims import dim, dims, parse
 from .shapes import Shape
@@ -31,7 +32,7 @@ from .layers.conv import (
 )
 from .layers.custom import Custom
 from .layers.linear import Linear
-from .layers.merge import Add, Concat, Mul
+from .layers.merge import Add, Concat, MatMul, Mul
 from .layers.norm import BatchNorm2d, LayerNorm, LayerNorm2d
 from .layers.pool import (
     AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d,
@@ -41,9 +42,11 @@ from .layers.reshape import (
 )
 from .layers.scale import LayerScale
 from .layers.resample import Upsample
-from .network import NetworkCost, Parallel, Repeat, Residual, Sequential
+from .network import Graph, GraphNode, NetworkCost, Parallel, Repeat, Residual, Sequential
 from .spec import AnyLayer
 from .io import load_spec, spec_from_json, spec_to_json
+from .compare import compare_conventions
+from .importers import from_torch
 from . import zoo
 
 __version__ = "0.1.0"
@@ -52,6 +55,7 @@ __all__ = [
     # errors
     "SymcostError", "DimensionError", "SpecError", "ShapeMismatchError", "ConstraintError",
     "UnboundDimensionError", "UnknownConventionError", "UnknownModelError", "SpecFileError",
+    "TorchImportError",
     # dimensions, shapes, counting, pricing
     "dim", "dims", "parse", "Shape", "OpCounts", "Convention", "Pricing", "get_convention",
     "convention_names", "Cost", "CostValues", "ratio", "equivalent", "counterexample",
@@ -60,10 +64,12 @@ __all__ = [
     "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "GlobalMaxPool2d", "AdaptiveAvgPool2d",
     "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "SiLU", "Hardswish",
     "Hardsigmoid", "GELU", "Softmax", "Linear", "BatchNorm2d", "LayerNorm", "LayerNorm2d",
-    "LayerScale", "Add", "Mul", "Concat", "Flatten", "Identity", "Dropout", "StochasticDepth",
-    "ChannelShuffle", "ChannelChunk", "Permute", "Upsample", "Custom",
+    "LayerScale", "Add", "Mul", "Concat", "MatMul", "Flatten", "Identity", "Dropout",
+    "StochasticDepth", "ChannelShuffle", "ChannelChunk", "Permute", "Upsample", "Custom",
     # networks
-    "Sequential", "Residual", "Parallel", "Repeat", "NetworkCost", "AnyLayer",
+    "Sequential", "Residual", "Parallel", "Repeat", "Graph", "GraphNode", "NetworkCost",
+    "AnyLayer",
     # documents and the zoo
-    "spec_to_json", "spec_from_json", "load_spec", "zoo",
+    "spec_to_json", "spec_from_json", "load_spec", "zoo", "from_torch",
+    "compare_conventions",
 ]

@@ -22,6 +22,12 @@ Presets (look them up with :func:`get_convention`):
 ``flops``  every arithmetic operation: a dot product of length n is n multiplies and n − 1
            adds, a bias one more add, plus every element-wise op of the census (BatchNorm at
            inference: one multiply and one add per element).
+
+Peer presets reproduce, for eval-mode models imported with :func:`symcost.from_torch`, the
+figure a peer tool prints (``Convention.headline`` says which of ``macs``/``flops`` that is;
+the other is derived, FLOPs = 2 × MACs). Their rules are in :data:`FVCORE`, :data:`PTFLOPS`,
+:data:`THOP` and :data:`TORCH`, and :func:`symcost.compare_conventions` explains where two
+presets differ on one network.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import sympy
 
@@ -41,7 +47,7 @@ if TYPE_CHECKING:
     from .layers.base import Census
 
 __all__ = ["Convention", "Pricing", "get_convention", "convention_names", "SEED", "MACS",
-           "FLOPS", "TERMS"]
+           "FLOPS", "FVCORE", "PTFLOPS", "THOP", "TORCH", "TERMS", "describe_rule"]
 
 #: Terms a linear rule may weight.
 TERMS: tuple[str, ...] = OPS + ("inputs", "outputs")
@@ -103,6 +109,8 @@ class Convention:
     summary: str
     macs: Pricing
     flops: Pricing
+    headline: str = "macs"
+    """The figure this convention is about (what its peer tool prints): macs or flops."""
 
     def __repr__(self) -> str:
         return f"Convention({self.name!r})"
@@ -160,8 +168,173 @@ FLOPS = Convention(
     flops=Pricing(default={**_ALL_OPS_ONCE, "mac": 2, "dot": -1, "bias": 1}),
 )
 
+
+# ------------------------------------------------------------------------- peer presets
+# Rules and versions from each tool's source and from running it (see the docstrings);
+# tests/test_torch_import.py runs the tools themselves when they are installed.
+
+
+def _rule(doc: str, fn: Callable[[Census], sympy.Expr]) -> Callable[[Census], sympy.Expr]:
+    fn.__doc__ = doc
+    return fn
+
+
+def _doubled(pricing: Pricing) -> Pricing:
+    """The same rules at twice the weight (FLOPs = 2 × MACs)."""
+
+    def twice(rule: Rule) -> Rule:
+        if callable(rule):
+            return _rule("2 × (" + (rule.__doc__ or "rule") + ")", lambda c: 2 * rule(c))
+        return {t: 2 * w for t, w in rule.items()}
+
+    return Pricing(default=cast(Mapping[str, int], twice(pricing.default)),
+                   per_kind={k: twice(r) for k, r in pricing.per_kind.items()})
+
+
+_CONVS = ("conv2d", "depthwise_conv2d", "pointwise_conv2d")
+_GEMM_ONLY = {"mac": 1}
+
+_FVCORE_MACS = Pricing(default=_GEMM_ONLY, per_kind={
+    **{k: _rule("mac; 0 with padding 'same'/'valid' (torch traces aten::_convolution_mode, "
+                "which fvcore does not handle)",
+                lambda c: 0 if isinstance(c.attrs.get("padding"), str) else c.ops.mac)
+       for k in _CONVS},
+    "batchnorm2d": _rule("inputs, ×2 with affine γ/β (eval mode)",
+                         lambda c: c.inputs * (2 if c.attrs.get("affine", True) else 1)),
+    "upsample": _rule("outputs (nearest), 4·outputs (bilinear)",
+                      lambda c: c.outputs * (4 if c.attrs.get("mode") == "bilinear" else 1)),
+    "adaptive_avg_pool2d": {"inputs": 1},
+})
+
+FVCORE = Convention(
+    name="fvcore",
+    summary=("fvcore 0.1.5 FlopCountAnalysis (= mmengine): one MAC per multiply-accumulate of "
+             "conv/linear/matmul (transposed conv input-centric; a conv with padding "
+             "'same'/'valid' 0, fvcore misses aten::_convolution_mode), bias ignored; eval "
+             "BatchNorm I (2I with affine); adaptive_avg_pool2d I; upsample nearest E, "
+             "bilinear 4E; everything else (ReLU, pooling, add, mul, mean, softmax) 0."),
+    macs=_FVCORE_MACS, flops=_doubled(_FVCORE_MACS),
+)
+"""fvcore 0.1.5.post20221221 ``FlopCountAnalysis`` (also mmengine's counter), eval mode.
+
+Rules (``fvcore/nn/flop_count.py`` handles; "flop" there means one multiply-accumulate):
+conv ``N·Ho·Wo·Cout·(Cin/g)·K`` (but 0 for a conv with string padding, ``"same"`` or
+``"valid"``, which torch traces as ``aten::_convolution_mode``, an op fvcore skips),
+transposed conv ``N·Hi·Wi·Cin·(Cout/g)·K``, linear and matmul ``prod(A)·B[-1]``, bias
+never; ``aten::batch_norm`` in eval ``I`` (``2I`` with affine);
+``aten::adaptive_avg_pool2d`` ``I`` (``x.mean`` is not counted); upsample nearest ``E``,
+bilinear ``4E``; ReLU, max/avg pooling, ``add``/``mul``, ``cat``, softmax 0.
+Headline: ``macs``. Matches fvcore exactly on eval-mode models (tested when installed).
+"""
+
+_PTFLOPS_MACS = Pricing(default=_GEMM_ONLY, per_kind={
+    **{k: {"mac": 1, "bias": 1} for k in _CONVS},
+    "conv_transpose2d": {"mac": 1, "bias": 1},
+    "linear": {"mac": 1, "bias": 1},
+})
+
+PTFLOPS = Convention(
+    name="ptflops",
+    summary=("ptflops 0.7.5, backend='aten' (whole batch): conv and transposed conv MACs "
+             "(input-centric) + one bias add per output element; linear MACs + bias "
+             "(aten.addmm, also for a 4-D input, which torch 2.13 folds to 2-D); mm/bmm/matmul "
+             "MACs; every other op, BatchNorm included, 0."),
+    macs=_PTFLOPS_MACS, flops=_doubled(_PTFLOPS_MACS),
+)
+"""ptflops 0.7.5 ``get_model_complexity_info(..., backend='aten')``, whole batch.
+
+Rules (``ptflops/aten_ops.py``, a TorchDispatchMode over aten ops): ``aten.convolution``
+``N·prod(w)·prod(Ho, Wo)`` (transposed: input spatial size) ``+ N·Cout·Ho·Wo`` with bias;
+``aten.addmm`` ``B·in·out + B·out``; ``mm``/``bmm``/``matmul`` ``prod(A)·B[-1]``; every other
+aten op — BatchNorm, activations, pooling, interpolation, add, mul — 0. torch 2.13 folds a
+Linear on a contiguous 4-D input to ``addmm`` too, so its bias counts (measured; older
+torch lowered it to matmul + add). Headline: ``macs``. (The default
+``pytorch`` backend is a different convention: per-sample module hooks plus patched
+functionals, which double-count; it is not reproduced.)
+"""
+
+
+def _module_only(doc: str, fn: Callable[[Census], sympy.Expr]) -> Callable:
+    """thop hooks nn.Module types: a functional call or operator is invisible to it."""
+    return _rule(doc + "; 0 when the op is a functional call, method or operator",
+                 lambda c: fn(c) if c.attrs.get("source") in (None, "module")
+                 else sympy.Integer(0))
+
+
+_THOP_MACS = Pricing(default={}, per_kind={
+    **{k: _module_only("mac", lambda c: c.ops.mac) for k in (*_CONVS, "linear")},
+    "conv_transpose2d": _module_only(
+        "output-centric: outputs·(C_in/g)·kh·kw",
+        lambda c: c.outputs * c.attrs["in_channels"] / c.attrs["groups"]
+        * c.attrs["kernel"][0] * c.attrs["kernel"][1]),
+    "batchnorm2d": _module_only("2·inputs, ×2 with affine",
+                                lambda c: 2 * c.inputs * (2 if c.attrs.get("affine", True)
+                                                          else 1)),
+    "prelu": _module_only("inputs (eval mode)", lambda c: c.inputs),
+    "softmax": _module_only("rows·(n exp + (n−1) add + n div)",
+                            lambda c: c.ops.exp + c.ops.add + c.ops.div),
+    "avg_pool2d": _module_only("outputs", lambda c: c.outputs),
+    "adaptive_avg_pool2d": _module_only("(window + 1)·outputs",
+                                        lambda c: (c.attrs["window"] + 1) * c.outputs),
+    "upsample": _module_only("outputs (nearest), 11·outputs (bilinear)",
+                             lambda c: c.outputs * (11 if c.attrs.get("mode") == "bilinear"
+                                                    else 1)),
+})
+
+THOP = Convention(
+    name="thop",
+    summary=("thop 0.1.1 (PyPI 'thop' 0.1.1.post2209072238) profile(): forward hooks on "
+             "nn.Module types only, so functional calls and operators count 0. Conv E·(C_in/g)"
+             "·K without bias; ConvTranspose2d output-centric E·(C_in/g)·K (≈ stride² above "
+             "the others); Linear in·E; BatchNorm2d 2I (4I with affine); PReLU I; Softmax "
+             "rows·(3n − 1); AvgPool2d E; AdaptiveAvgPool2d (window + 1)·E; Upsample nearest E,"
+             " bilinear 11E; ReLU/ReLU6/LeakyReLU/MaxPool/Dropout 0; unlisted modules 0."),
+    macs=_THOP_MACS, flops=_doubled(_THOP_MACS),
+)
+"""thop 0.1.1 (PyPI ``thop`` 0.1.1.post2209072238) ``profile()``: MACs from forward hooks.
+
+Rules (``thop/profile.py`` ``register_hooks``, ``thop/vision/basic_hooks.py``): only
+``nn.Module`` types are hooked, so a functional call, tensor method or Python operator
+(``F.relu``, ``x.mean``, ``x + y``, ``torch.matmul``) counts 0 — the census ``source``
+attribute, set by :func:`symcost.from_torch`, carries that. Conv ``E·(Cin/g)·K`` without
+bias; ConvTranspose2d output-centric ``E·(Cin/g)·K``; Linear ``in·E``; BatchNorm2d ``2I``,
+``4I`` with affine; PReLU ``I``; Softmax ``rows·(3n − 1)``; AvgPool2d ``E``;
+AdaptiveAvgPool2d ``(Hi·Wi/(Ho·Wo) + 1)·E``; Upsample nearest ``E``, bilinear ``11E``;
+ReLU, ReLU6, LeakyReLU, max pooling, Dropout and modules without a rule 0. Headline:
+``macs``. (ultralytics-thop 2.x differs: input-centric ConvTranspose2d, nearest 0.)
+"""
+
+TORCH = Convention(
+    name="torch",
+    summary=("torch.utils.flop_counter.FlopCounterMode (torch 2.13): FLOPs = 2 × MACs of "
+             "convolution (transposed: input-centric), mm/addmm/bmm (linear, matmul); bias, "
+             "BatchNorm, activations, pooling, interpolation and element-wise ops 0. The "
+             "headline figure is flops; macs is half of it."),
+    macs=Pricing(default=_GEMM_ONLY), flops=Pricing(default={"mac": 2}), headline="flops",
+)
+"""``torch.utils.flop_counter.FlopCounterMode`` of torch 2.13.0: ``get_total_flops()``.
+
+Rules (``torch/utils/flop_counter.py`` registry): ``2·m·n·k`` for ``mm``/``addmm``/``bmm``/
+``baddbmm`` (so linear and matmul), ``2·N·prod(w)·prod(Ho, Wo)`` for convolution (transposed:
+input spatial size), bias ignored; BatchNorm, activations, pooling, interpolation,
+softmax and element-wise ops 0 (SDPA has no CPU formula: 0). Headline: ``flops``.
+Matches FlopCounterMode exactly (tests at sizes that are not multiples of the stride).
+"""
+
 _PRESETS: Mapping[str, Convention] = MappingProxyType(
-    {c.name: c for c in (SEED, MACS, FLOPS)})
+    {c.name: c for c in (SEED, MACS, FLOPS, FVCORE, PTFLOPS, THOP, TORCH)})
+
+
+def describe_rule(rule: Rule) -> str:
+    """A rule as text: ``2·mac + 1·bias``, ``0``, or a non-linear rule's docstring.
+
+    >>> describe_rule({"mac": 2, "bias": 1}), describe_rule({})
+    ('2·mac + bias', '0')
+    """
+    if callable(rule):
+        return str(rule.__doc__ or getattr(rule, "__name__", "rule"))
+    terms = [term if w == 1 else f"{w}·{term}" for term, w in rule.items() if w]
+    return " + ".join(terms) or "0"
 
 
 def convention_names() -> list[str]:

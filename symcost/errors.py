@@ -111,3 +111,8 @@ def _compose(layer: str | None, field: str | None, message: str) -> str:
 
 def _rebuild_spec_error(cls, detail, layer, field, value):
     return cls(detail, layer=layer, field=field, value=value)
+
+
+class TorchImportError(SymcostError, ValueError):
+    """A PyTorch model cannot be imported: torch is missing, ``torch.fx`` cannot trace it,
+    or (with ``strict=True``) some of its operations have no symcost mapping."""

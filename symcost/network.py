@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import sympy
-from pydantic import BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .checks import Constraint, require
 from .conventions import Convention, get_convention
@@ -22,17 +22,17 @@ from .cost import Cost, CostValues, bind_values
 from .dims import Dim
 from .errors import ShapeMismatchError, SpecError
 from .layers.base import Node, Spec, where_of
-from .layers.merge import Add, Concat, Mul
+from .layers.merge import Add, Concat, Merge, Mul
 from .report import Reportable
 from .shapes import Shape
 
 if TYPE_CHECKING:
-    from .spec import AnyLayer
+    from .spec import AnyLayer, GraphOp
 # AnyLayer is left undefined here on purpose: pydantic defers the containers' fields until
 # symcost.spec defines the union and calls model_rebuild.
 
-__all__ = ["Sequential", "Residual", "Parallel", "Repeat", "NetworkCost", "Row",
-           "NetworkValues"]
+__all__ = ["Sequential", "Residual", "Parallel", "Repeat", "Graph", "GraphNode",
+           "NetworkCost", "Row", "NetworkValues"]
 
 
 def _child_path(path: str, label: str) -> str:
@@ -176,6 +176,105 @@ class Repeat(_Container):
                          "before the Repeat"), error=ShapeMismatchError)
         return Node(path, self.kind, shape, shape, children=[body], repeat=self.n,
                     constraints=constraints)
+
+
+class GraphNode(BaseModel):
+    """One operation of a :class:`Graph`: a layer (one input) or a merge (several)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    """Unique name; the row's path in the breakdown (an imported module's path)."""
+    op: GraphOp
+    """The layer, container or merge (``add``, ``mul``, ``concat``, ``matmul``) applied."""
+    inputs: tuple[str, ...] = ("input",)
+    """Names of earlier nodes (or ``"input"``, the graph's input) it reads, in order."""
+    source: str | None = None
+    """Where the operation came from, e.g. ``module``, ``function``, ``method`` or
+    ``operator`` for an imported torch graph; copied into the census ``attrs`` so that a
+    convention can price a module and a functional call differently (thop sees only
+    modules)."""
+    shares: str | None = None
+    """Name of an earlier node whose parameters this one reuses (a torch module called
+    twice): its operations are counted again, its parameters and buffers are not."""
+
+
+class Graph(_Container):
+    """A general dataflow graph: named nodes in topological order, each reading the outputs
+    of earlier nodes. What :func:`symcost.from_torch` produces from a ``torch.fx`` trace
+    (any DAG, where Sequential/Residual/Parallel cover only chains and forks).
+
+    >>> import symcost as sc
+    >>> g = sc.Graph(nodes=[
+    ...     sc.GraphNode(name="conv", op=sc.Conv2d(in_channels=8, out_channels=8,
+    ...                  kernel_size=3, padding=1, bias=False)),
+    ...     sc.GraphNode(name="relu", op=sc.ReLU(), inputs=("conv",)),
+    ...     sc.GraphNode(name="add", op=sc.Add(), inputs=("relu", "input"))])
+    >>> g.cost(sc.Shape(C=8, H="H", W="W"), "macs").total.macs
+    576*H*W
+    """
+
+    kind: Literal["graph"] = "graph"
+    nodes: tuple[GraphNode, ...] = Field(min_length=1)
+    """The operations, each after the nodes it reads."""
+    output: str | None = None
+    """The node whose output is the graph's output (default: the last)."""
+
+    @model_validator(mode="after")
+    def _wired(self):
+        seen = {"input"}
+        for gn in self.nodes:
+            where = where_of(gn.name, gn.op.kind)
+            if gn.name in seen:
+                raise SpecError("node names must be unique and not 'input'; rename it.",
+                                layer=where, field="name", value=gn.name)
+            unknown = [i for i in gn.inputs if i not in seen]
+            if gn.shares is not None and gn.shares not in seen:
+                raise SpecError("shares the parameters of a node that is not an earlier "
+                                "node.", layer=where, field="shares", value=gn.shares)
+            if unknown:
+                raise SpecError(f"reads {unknown}, which are not earlier nodes. List nodes "
+                                "in topological order.", layer=where, field="inputs",
+                                value=gn.inputs)
+            if not isinstance(gn.op, Merge) and len(gn.inputs) != 1:
+                raise SpecError("a layer reads exactly one input; combine several with a "
+                                "merge (add, mul, concat, matmul).", layer=where,
+                                field="inputs", value=gn.inputs)
+            seen.add(gn.name)
+        if self.output is not None and self.output not in seen:
+            raise SpecError("is not a node of the graph.", layer="graph", field="output",
+                            value=self.output)
+        return self
+
+    def node(self, shape: Shape, path: str = "") -> Node:
+        values = {"input": shape}
+        children: list[Node] = []
+        for gn in self.nodes:
+            child_path = _child_path(path, gn.name)
+            shapes = [values[i] for i in gn.inputs]
+            if isinstance(gn.op, Merge):
+                out, census, constraints = gn.op.combine(shapes, where_of(child_path,
+                                                                          gn.op.kind))
+                child = Node(child_path, gn.op.kind, shapes[0], out, census=census,
+                             constraints=constraints)
+            else:
+                child = gn.op.node(shapes[0], child_path)
+            if gn.source is not None or gn.shares is not None:
+                for leaf in child.walk():
+                    if leaf.census is not None:
+                        leaf.census = _tagged(leaf.census, gn)
+            values[gn.name] = child.output
+            children.append(child)
+        output = values[self.output or self.nodes[-1].name]
+        return Node(path, self.kind, shape, output, children=children)
+
+
+def _tagged(census, gn: GraphNode):
+    attrs = {**census.attrs, "source": gn.source}
+    if gn.shares is None:
+        return replace(census, attrs=attrs)
+    zero = sympy.Integer(0)
+    return replace(census, params=zero, buffers=zero, attrs={**attrs, "shares": gn.shares})
 
 
 # ---------------------------------------------------------------------------- results

@@ -6,7 +6,7 @@ checks that every concrete subclass of ``Layer`` is a member.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Union
 
 from pydantic import Field, TypeAdapter
 
@@ -34,7 +34,7 @@ from .layers.conv import (
 )
 from .layers.custom import Custom
 from .layers.linear import Linear
-from .layers.merge import Add, Concat, Mul
+from .layers.merge import Add, Concat, MatMul, Mul
 from .layers.norm import BatchNorm2d, LayerNorm, LayerNorm2d
 from .layers.pool import (
     AdaptiveAvgPool2d,
@@ -54,10 +54,10 @@ from .layers.reshape import (
     StochasticDepth,
 )
 from .layers.scale import LayerScale
-from .network import Parallel, Repeat, Residual, Sequential
+from .network import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
 
-__all__ = ["AnyLayer", "LAYER_TYPES", "CONTAINER_TYPES", "MERGE_TYPES", "kind_classes",
-           "spec_adapter"]
+__all__ = ["AnyLayer", "GraphOp", "LAYER_TYPES", "CONTAINER_TYPES", "MERGE_TYPES",
+           "kind_classes", "spec_adapter"]
 
 LAYER_TYPES = (
     Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d,
@@ -66,21 +66,25 @@ LAYER_TYPES = (
     Softmax, Linear, BatchNorm2d, LayerNorm, LayerNorm2d, LayerScale, Flatten, Identity,
     Dropout, StochasticDepth, ChannelShuffle, ChannelChunk, Permute, Upsample, Custom,
 )
-CONTAINER_TYPES = (Sequential, Residual, Parallel, Repeat)
-MERGE_TYPES = (Add, Mul, Concat)
+CONTAINER_TYPES = (Sequential, Residual, Parallel, Repeat, Graph)
+MERGE_TYPES = (Add, Mul, Concat, MatMul)
 
+# The unions are spelled from the tuples above, so a kind is listed in exactly one place.
 AnyLayer = Annotated[
-    Conv2d | ConvTranspose2d | DepthwiseConv2d | PointwiseConv2d | SeparableConv2d
-    | MaxPool2d | AvgPool2d | GlobalAvgPool2d | GlobalMaxPool2d | AdaptiveAvgPool2d
-    | ReLU | ReLU6 | LeakyReLU | PReLU | ELU | Sigmoid | Tanh | SiLU | Hardswish | Hardsigmoid
-    | GELU | Softmax | Linear | BatchNorm2d | LayerNorm | LayerNorm2d | LayerScale | Flatten
-    | Identity | Dropout | StochasticDepth | ChannelShuffle | ChannelChunk | Permute | Upsample
-    | Custom | Sequential | Residual | Parallel | Repeat,
+    Union[(*LAYER_TYPES, *CONTAINER_TYPES)],  # type: ignore[valid-type]  # from the tuples
     Field(discriminator="kind"),
 ]
 
+#: What a :class:`~symcost.network.GraphNode` applies: any spec, or a merge of several inputs.
+GraphOp = Annotated[
+    Union[(*LAYER_TYPES, *CONTAINER_TYPES, *MERGE_TYPES)],  # type: ignore[valid-type]
+    Field(discriminator="kind"),
+]
+
+_NAMESPACE = {"AnyLayer": AnyLayer, "GraphOp": GraphOp}
+GraphNode.model_rebuild(_types_namespace=_NAMESPACE)
 for _cls in CONTAINER_TYPES:
-    _cls.model_rebuild(_types_namespace={"AnyLayer": AnyLayer})
+    _cls.model_rebuild(_types_namespace=_NAMESPACE)
 
 
 def kind_classes() -> dict[str, type[Spec]]:

@@ -58,7 +58,7 @@ def grouped_conv_census(kind: str, shape: Shape, *, in_channels, out_channels, k
         ops=OpCounts(mac=elements * per_output, dot=elements, bias=elements if bias else 0),
         inputs=shape.elements, outputs=elements,
         params=weights + (out_channels if bias else 0),
-        attrs={"groups": groups, "kernel": (kh, kw)},
+        attrs={"groups": groups, "kernel": (kh, kw), "padding": padding},
     )
     return out, census, constraints + more
 
@@ -288,6 +288,7 @@ class ConvTranspose2d(Layer):
                          bias=out_shape.elements if self.bias else 0),
             inputs=shape.elements, outputs=out_shape.elements,
             params=self.in_channels * per_input + (self.out_channels if self.bias else 0),
-            attrs={"groups": self.groups, "kernel": (kh, kw)},
+            attrs={"groups": self.groups, "kernel": (kh, kw), "in_channels": self.in_channels,
+                   "out_channels": self.out_channels},
         )
         return out_shape, census, constraints

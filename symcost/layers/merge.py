@@ -18,7 +18,7 @@ from ..errors import ShapeMismatchError
 from ..shapes import Shape
 from .base import Census, Spec
 
-__all__ = ["Add", "Mul", "Concat", "Merge"]
+__all__ = ["Add", "Mul", "Concat", "MatMul", "Merge"]
 
 
 class Merge(Spec):
@@ -105,3 +105,50 @@ class Concat(Merge):
         out = first.replace(C=sympy.Add(*(s.C for s in shapes)))
         e = out.elements
         return out, Census(kind=self.kind, ops=OpCounts(), inputs=e, outputs=e), constraints
+
+
+class MatMul(Merge):
+    """Matrix product of two inputs, as ``torch.matmul``: the last two axes are the
+    matrices (H×W of a feature map, N×C of a vector), the leading axes broadcast.
+
+    A (…, m, k) @ B (…, k, n) gives (…, m, n): m·n dot products of length k per batch
+    element, MACs = outputs·k. Used by imported graphs (attention scores, bilinear
+    pooling); a ``Parallel`` does not use it.
+
+    >>> import symcost as sc
+    >>> L, d = sc.dims("L d")
+    >>> q, kt = sc.Shape(N=2, C=4, H=L, W=d), sc.Shape(N=2, C=4, H=d, W=L)
+    >>> out, census, _ = sc.MatMul().combine([q, kt], "scores")
+    >>> out, census.ops.mac
+    (Shape(N=2, C=4, H=L, W=L), 8*L**2*d)
+    """
+
+    kind: Literal["matmul"] = "matmul"
+
+    def combine(self, shapes, where):
+        if len(shapes) != 2:
+            raise ShapeMismatchError(f"matmul takes two inputs, got {len(shapes)}.",
+                                     layer=where)
+        a, b = shapes
+        if a.is_map != b.is_map:
+            raise ShapeMismatchError(f"cannot multiply {a} by {b}: symcost multiplies two "
+                                     "feature maps (batched matrices) or two vectors "
+                                     "(matrices).", layer=where)
+        if a.is_map:
+            k, kb, m, n = a.W, b.H, a.H, b.W
+            batch, constraints = _broadcast([a.replace(H=1, W=1), b.replace(H=1, W=1)],
+                                            where)
+            out = batch.replace(H=m, W=n)
+        else:
+            k, kb, m, n = a.C, b.N, a.N, b.C
+            constraints = []
+            out = Shape.model_construct(N=m, C=n, H=None, W=None)
+        constraints += require(sympy.Eq(k, kb), where=where, field="inputs",
+                               value=f"{a} @ {b}",
+                               message=(f"inner sizes differ ({k} vs {kb}); the last axis of "
+                                        "the first input must equal the second-to-last of "
+                                        "the second"), error=ShapeMismatchError)
+        e = out.elements
+        return out, Census(kind=self.kind, ops=OpCounts(mac=e * k, dot=e),
+                           inputs=a.elements + b.elements, outputs=e,
+                           attrs={"inner": k}), constraints

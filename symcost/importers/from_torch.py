@@ -1,0 +1,784 @@
+"""From a ``torch.nn.Module`` to a symcost :class:`~symcost.network.Graph`.
+
+:func:`from_torch` traces the module with ``torch.fx`` and maps every node of the trace —
+module calls, functional calls, tensor methods and Python operators — to a symcost spec.
+Shapes are propagated symbolically from the input :class:`~symcost.Shape` the user gives,
+so the result's cost is a formula in the dims the user named (``H``, ``W``, ``N``).
+
+How the trace becomes a graph:
+
+* every operation becomes one :class:`~symcost.network.GraphNode`, named by its module path
+  (``layer1.0.conv1``); a functional call or operator is named after the module whose
+  ``forward`` made it (``layer1.0.add``). A module called a second time is named as torch
+  names it (``block@1``), is costed again, and ``shares`` the parameters of its first call;
+* operations that move data without arithmetic and have no torch counterpart in symcost
+  (``contiguous``, ``clone``, ``detach``, ``x.size()``) are followed but not listed;
+* an operation symcost cannot map is a :class:`~symcost.Custom` layer without counts, which
+  the cost reports in ``.uncosted`` with its path and op (never a silent zero); its output
+  shape is read from a sample run (``strict=True`` raises instead);
+* one sample forward pass (``torch.fx``'s ``ShapeProp`` at the ``sample`` sizes) checks
+  every symbolic shape against torch's own, so a wrong mapping cannot go unnoticed.
+
+The import has inference semantics (Dropout is the identity, BatchNorm uses its running
+statistics), which is what the peer presets reproduce for eval-mode models. ``chunk`` and
+``split`` along channels become one free node per piece (``chunk.0``, ``chunk.1``).
+
+symcost's tensors are ``N×C×H×W`` feature maps and ``N×C`` vectors; an operation that makes
+a tensor of another rank is uncosted, and so is what follows until a 2-D or 4-D tensor
+comes back.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from ..dims import _MultipleDim
+from ..errors import SymcostError, TorchImportError
+from ..layers import activation as act
+from ..layers.base import Spec
+from ..layers.conv import Conv2d, ConvTranspose2d
+from ..layers.custom import Custom
+from ..layers.linear import Linear
+from ..layers.merge import Add, Concat, MatMul, Mul
+from ..layers.norm import BatchNorm2d
+from ..layers.pool import AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d
+from ..layers.resample import Upsample
+from ..layers.reshape import ChannelShuffle, Dropout, Flatten, Identity
+from ..network import Graph, GraphNode, Sequential
+from ..shapes import Shape
+
+__all__ = ["from_torch"]
+
+#: Default sample size of every symbolic axis but the batch (which samples at 2).
+SAMPLE_SIZE = 224
+
+
+def from_torch(module, input: Shape, *, strict: bool = False, sample: dict | None = None,
+               leaf_modules: tuple = ()) -> Graph:
+    """Import a ``torch.nn.Module`` as a symcost :class:`~symcost.network.Graph`.
+
+    ``input`` is the symbolic input shape, e.g. ``Shape(N=1, C=3, H="H", W="W")``.
+    ``strict=True`` raises :class:`~symcost.TorchImportError` listing every operation that
+    has no mapping, instead of reporting them as uncosted. ``sample`` gives the values used
+    for the checking forward pass (default: batch 2, every other symbol 224, rounded up to
+    its declared multiple). ``leaf_modules`` are module types to keep opaque (not traced
+    into); unless symcost maps them they are uncosted.
+
+    >>> import pytest; nn = pytest.importorskip("torch.nn", reason="needs torch")
+    >>> import symcost as sc
+    >>> model = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU())
+    >>> x = sc.Shape(C=3, H="H", W="W")
+    >>> sc.from_torch(model, x).cost(x, "torch").total.flops
+    432*(floor(H/2 - 1/2) + 1)*(floor(W/2 - 1/2) + 1)
+    """
+    torch, fx = _torch()
+    if not isinstance(input, Shape):
+        raise TorchImportError(f"from_torch: input must be a symcost.Shape (given {input!r}),"
+                               " e.g. Shape(N=1, C=3, H='H', W='W').")
+    gm = _trace(fx, module, tuple(leaf_modules))
+    values = _sample_values(input, sample)
+    example = torch.zeros(*[int(v) for v in
+                            (ax.xreplace(values) for ax in input.axes().values())])
+    _shape_prop(torch, fx, gm, example)
+    builder = _Builder(gm, input, values)
+    graph = builder.build(name=type(module).__name__)
+    if strict and builder.unmapped:
+        raise TorchImportError("from_torch(strict=True): no symcost mapping for "
+                               + "; ".join(f"{p} ({op})" for p, op in builder.unmapped)
+                               + ". Map them with a Custom layer, or pass strict=False to "
+                               "list them in .uncosted.")
+    return graph
+
+
+# ------------------------------------------------------------------------------ torch glue
+
+
+def _torch():
+    try:
+        import torch
+        import torch.fx as fx
+    except ImportError:  # pragma: no cover - exercised only without torch
+        raise TorchImportError("from_torch needs PyTorch: pip install 'symcost[torch]' "
+                               "(torch==2.13.0, the CPU build).") from None
+    return torch, fx
+
+
+def _trace(fx, module, leaf_modules):
+    class Tracer(fx.Tracer):
+        def is_leaf_module(self, m, qualname):
+            return isinstance(m, leaf_modules) or super().is_leaf_module(m, qualname)
+
+    try:
+        graph = Tracer().trace(module)
+    except Exception as exc:  # fx raises many types; all mean "not traceable"
+        raise TorchImportError(
+            f"from_torch: torch.fx cannot trace {type(module).__name__}: "
+            f"{type(exc).__name__}: {exc}. Typical causes are Python control flow on tensor "
+            "values or sizes. Move that code into a submodule and pass its type in "
+            "leaf_modules=(...) (it is then costed only if symcost maps it), or make the "
+            "forward traceable.") from None
+    return fx.GraphModule(module, graph)
+
+
+def _sample_values(input: Shape, sample: dict | None) -> dict:
+    values: dict = {}
+    given = {str(k): v for k, v in (sample or {}).items()}
+    for axis, expr in input.axes().items():
+        for s in expr.free_symbols:
+            if s.name in given:
+                values[s] = sympy.Integer(given[s.name])
+            elif s not in values:
+                base = 2 if axis == "N" else SAMPLE_SIZE
+                m = int(s.multiple) if isinstance(s, _MultipleDim) else 1
+                values[s] = sympy.Integer(m * -(-base // m))
+    return values
+
+
+def _shape_prop(torch, fx, gm, example):
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    was_training = gm.training
+    gm.eval()
+    try:
+        with torch.no_grad():
+            ShapeProp(gm).propagate(example)
+    except Exception as exc:
+        raise TorchImportError(f"from_torch: the sample forward pass on a tensor of shape "
+                               f"{tuple(example.shape)} failed: {type(exc).__name__}: {exc}. "
+                               "Pass sample={...} with sizes the model accepts.") from None
+    finally:
+        gm.train(was_training)
+
+
+# ------------------------------------------------------------------------------ values
+
+
+@dataclass
+class _Tensor:
+    """A traced tensor that symcost can shape: the graph node producing it, its shape."""
+
+    node: str
+    shape: Shape
+
+
+@dataclass
+class _Opaque:
+    """A traced tensor outside symcost's shapes (another rank, or after an unmapped op)."""
+
+    anchor: _Tensor
+
+
+@dataclass
+class _Op:
+    """A mapped operation: the spec, the tensors it reads, parameters it owns."""
+
+    spec: Any
+    inputs: list
+    params: int = 0
+
+
+@dataclass
+class _Value:
+    """A traced value that is not an operation (a size, or the same tensor again)."""
+
+    value: Any
+
+
+@dataclass
+class _Param:
+    """A parameter or buffer read with ``get_attr``."""
+
+    target: str
+    numel: int
+
+
+_FREE_METHODS = {"contiguous", "clone", "detach", "float", "to", "cpu", "requires_grad_"}
+
+
+def _base(name: str) -> str:
+    return re.sub(r"_\d+$", "", name)
+
+
+def _fn_name(target) -> str:
+    if isinstance(target, str):
+        return target
+    return getattr(target, "__name__", str(target)).lstrip("_").rstrip("_")
+
+
+class _Builder:
+    def __init__(self, gm, input: Shape, values: dict):
+        self.gm = gm
+        self.input = input
+        self.values = values
+        self.nodes: list[GraphNode] = []
+        self.names: set[str] = {"input"}
+        self.first_call: dict[str, str] = {}
+        self.used_params: set[str] = set()
+        self.unmapped: list[tuple[str, str]] = []
+        self.env: dict[str, Any] = {}
+        self.shapes: dict[str, Shape] = {"input": input}
+
+    # -------------------------------------------------------------- driving the trace
+    def build(self, name: str) -> Graph:
+        output = None
+        placeholders = 0
+        for node in self.gm.graph.nodes:
+            if node.op == "placeholder":
+                placeholders += 1
+                if placeholders > 1:
+                    raise TorchImportError(f"from_torch: the model takes more than one input "
+                                           f"({node.name}); symcost imports single-input "
+                                           "models.")
+                self.env[node.name] = _Tensor("input", self.input)
+            elif node.op == "output":
+                output = self._first_tensor(node.args[0])
+            elif node.op == "get_attr":
+                attr = self.gm
+                for part in node.target.split("."):
+                    attr = getattr(attr, part)
+                self.env[node.name] = (_Param(node.target, attr.numel())
+                                       if hasattr(attr, "numel") else attr)
+            else:
+                self.env[node.name] = self._visit(node)
+        if not self.nodes:
+            self._add("identity", Identity(), ["input"], "module", node=None)
+        out_name = output.node if isinstance(output, _Tensor) else None
+        if out_name == "input":
+            out_name = None
+        return Graph(name=name, nodes=self.nodes, output=out_name)
+
+    def _first_tensor(self, value):
+        if isinstance(value, (_Tensor, _Opaque)):
+            return value if isinstance(value, _Tensor) else value.anchor
+        if isinstance(value, (tuple, list)):
+            for v in value:
+                found = self._first_tensor(v)
+                if found is not None:
+                    return found
+        if isinstance(value, dict):
+            return self._first_tensor(list(value.values()))
+        return None
+
+    def _arg(self, a):
+        from torch.fx import Node as FxNode
+
+        if isinstance(a, FxNode):
+            return self.env[a.name]
+        if isinstance(a, (tuple, list)):
+            return type(a)(self._arg(x) for x in a)
+        if isinstance(a, dict):
+            return {k: self._arg(v) for k, v in a.items()}
+        return a
+
+    def _visit(self, node):
+        args = [self._arg(a) for a in node.args]
+        kwargs = {k: self._arg(v) for k, v in node.kwargs.items()}
+        tensors = [a for a in args if isinstance(a, (_Tensor, _Opaque))]
+        if node.op == "call_module":
+            sub = self.gm.get_submodule(node.target)
+            op_text = f"{type(sub).__module__}.{type(sub).__name__}"
+            source = "module"
+            if any(isinstance(t, _Opaque) for t in tensors):
+                return self._unmapped(node, op_text, args, source, module=sub)
+            spec = _guarded(_module_spec, sub, args[0].shape) if tensors else None
+            mapped = _Op(spec, [args[0]]) if spec is not None else None
+        else:
+            op_text = _fn_name(node.target)
+            if op_text == "getitem" and isinstance(args[0], (list, tuple)) \
+                    and isinstance(args[1], int):
+                return args[0][args[1]]  # one piece of a chunk/split
+            if op_text in ("chunk", "split") and isinstance(args[0], _Tensor):
+                pieces = self._pieces(node, op_text, args, kwargs)
+                if pieces is not None:
+                    return pieces
+            source = ("method" if node.op == "call_method" else
+                      "operator" if getattr(node.target, "__module__", "") in
+                      ("_operator", "operator") else "function")
+            if not tensors and not any(isinstance(a, (_Tensor, _Opaque)) for a in
+                                       _flat(args, kwargs)):
+                return _size_arith(node, op_text, args, kwargs)
+            if any(isinstance(t, _Opaque) for t in _flat(args, kwargs)):
+                return self._unmapped(node, op_text, args, source)
+            mapped = self._function_spec(node, op_text, args, kwargs)
+            if isinstance(mapped, _Value):
+                return mapped.value
+        if mapped is None:
+            return self._unmapped(node, op_text, args, source,
+                                  module=sub if node.op == "call_module" else None)
+        return self._add(_base(node.name), mapped.spec, mapped.inputs, source, node=node,
+                         params=mapped.params)
+
+    # -------------------------------------------------------------- graph nodes
+    def _path(self, node, label: str) -> str:
+        stack = node.meta.get("nn_module_stack") if node is not None else None
+        if node is not None and node.op == "call_module":
+            path = list(stack)[-1] if stack else node.target
+        else:
+            owner = list(stack)[-1] if stack else ""
+            path = f"{owner}.{label}" if owner else label
+        unique, k = path, 1
+        while unique in self.names:
+            unique, k = f"{path}@{k}", k + 1
+        return unique
+
+    def _add(self, label, spec, inputs, source, *, node, params=0, check=True):
+        path = self._path(node, label)
+        names = [t.node for t in inputs]
+        shares = None
+        if node is not None and node.op == "call_module":
+            shares = self.first_call.get(node.target)
+            self.first_call.setdefault(node.target, path)
+        if params and shares is None and isinstance(spec, Custom):
+            spec = spec.model_copy(update={"params": sympy.Integer(params)})
+        gn = GraphNode(name=path, op=spec, inputs=tuple(names), source=source, shares=shares)
+        shapes = [self._shape_of(n) for n in names]
+        if hasattr(spec, "combine"):
+            out = spec.combine(shapes, path)[0]
+        else:
+            out = spec.node(shapes[0], path).output
+        self.nodes.append(gn)
+        self.names.add(path)
+        self.shapes[path] = out
+        if node is not None and check:
+            self._check(node, path, out)
+        return _Tensor(path, out)
+
+    def _shape_of(self, name: str) -> Shape:
+        return self.shapes[name]
+
+    def _check(self, node, path, out: Shape):
+        meta = node.meta.get("tensor_meta")
+        real = getattr(meta, "shape", None)
+        if real is None:
+            return
+        mine = [int(ax.xreplace(self.values)) for ax in out.axes().values()]
+        if list(real) != mine:
+            raise TorchImportError(
+                f"from_torch: {path} ({_fn_name(node.target)}): symcost's shape {out} gives "
+                f"{tuple(mine)} at the sample sizes, torch gives {tuple(real)}. Please report "
+                "this model; strict=False cannot help here.")
+
+    def _unmapped(self, node, op_text, args, source, module=None):
+        path_hint = self._path(node, _base(node.name))
+        self.unmapped.append((path_hint, op_text))
+        anchor = next((t for t in _flat(args, {}) if isinstance(t, _Tensor)), None)
+        if anchor is None:
+            opaque = next((t for t in _flat(args, {}) if isinstance(t, _Opaque)), None)
+            anchor = opaque.anchor if opaque else _Tensor("input", self.input)
+        params = 0
+        if module is not None:
+            params = sum(p.numel() for p in module.parameters())
+        for p in _flat(args, {}):  # weights read with get_attr, e.g. F.conv2d(x, self.w)
+            if isinstance(p, _Param) and p.target not in self.used_params:
+                self.used_params.add(p.target)
+                params += p.numel
+        meta = node.meta.get("tensor_meta")
+        real = getattr(meta, "shape", None)
+        label = f"{op_text} (no symcost mapping)"
+        if real is not None and len(real) in (2, 4):
+            output = self._output_from_sample(anchor.shape, tuple(real))
+            if output:
+                label += "; output shape read from the sample run"
+                if {"H", "W"} & set(output) and anchor.shape.is_map:
+                    label += " (H, W fixed at the sample size: later costs hold only there)"
+            spec = Custom(label=label, output=output or None)
+            return self._add(_base(node.name), spec, [anchor], source, node=node,
+                             params=params)
+        spec = Custom(label=label + "; its output is not an N×C×H×W or N×C tensor")
+        made = self._add(_base(node.name), spec, [anchor], source, node=node, params=params,
+                         check=False)
+        return _Opaque(made)
+
+    def _output_from_sample(self, shape: Shape, real: tuple) -> dict:
+        axes = ("N", "C", "H", "W") if len(real) == 4 else ("N", "C")
+        changes: dict = {}
+        current = shape.axes()
+        for axis, size in zip(axes, real):
+            expr = current.get(axis)
+            if expr is None or int(expr.xreplace(self.values)) != size:
+                changes[axis] = sympy.Integer(size)
+        if len(real) == 2 and shape.is_map:
+            changes.update(H=None, W=None)
+        return changes
+
+    def _pieces(self, node, name, args, kwargs):
+        """``chunk``/``split`` along channels: one free node per piece, each reading x."""
+        x = args[0]
+        count_or_size = _kw(args, kwargs, 1, "chunks" if name == "chunk" else
+                            "split_size_or_sections")
+        dim = _kw(args, kwargs, 2, "dim", 0)
+        rank = 4 if x.shape.is_map else 2
+        meta = node.meta.get("tensor_meta")
+        if dim % rank != 1 or not isinstance(meta, (tuple, list)) or not isinstance(
+                count_or_size, int):
+            return None
+        sizes = [int(m.shape[1]) for m in meta]
+        if sum(sizes) != int(x.shape.C.xreplace(self.values)) or not x.shape.C.is_Integer:
+            return None
+        out = []
+        for i, c in enumerate(sizes):
+            spec = Custom(label=f"{name} piece {i + 1}/{len(sizes)} along channels", counts={},
+                          output={"C": c})
+            out.append(self._add(f"{_base(node.name)}.{i}", spec, [x], "method"
+                                 if node.op == "call_method" else "function", node=None))
+        return out
+
+    # -------------------------------------------------------------- functions/methods
+    def _function_spec(self, node, name, args, kwargs):
+        rule = _FUNCTIONS.get(name)
+        if name in _FREE_METHODS and node.op == "call_method":
+            return _Value(args[0])
+        if name in ("size", "dim") and node.op == "call_method":
+            return _Value(_size_of(args[0], name, args[1:], kwargs))
+        if name == "getattr" and len(args) == 2 and args[1] == "shape":
+            return _Value(_size_of(args[0], "size", [], {}))
+        if rule is None:
+            return None
+        return _guarded(rule, self, args, kwargs)
+
+
+def _guarded(rule, *args):
+    """A mapping rule's result, or None (reported as unmapped) when it rejects the call's
+    arguments — e.g. a non-integer scale factor or a pooling window that does not fit."""
+    try:
+        return rule(*args)
+    except (TypeError, ValueError, SymcostError):
+        return None
+
+
+def _flat(args, kwargs):
+    out = []
+    for a in [*args, *kwargs.values()]:
+        if isinstance(a, (tuple, list)):
+            out.extend(_flat(a, {}))
+        else:
+            out.append(a)
+    return out
+
+
+def _size_of(t, name, args, kwargs):
+    if not isinstance(t, _Tensor):
+        return None
+    axes = tuple(t.shape.axes().values())
+    if name == "dim":
+        return len(axes)
+    i = args[0] if args else kwargs.get("dim")
+    return axes if i is None else axes[i]
+
+
+_ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
+          "floordiv": operator.floordiv, "getitem": operator.getitem}
+
+
+def _size_arith(node, name, args, kwargs):
+    """Arithmetic on sizes (``x.size(0) * 2``) and constants: evaluated symbolically."""
+    fn = _ARITH.get(name)
+    if fn is None:
+        return None
+    try:
+        if name == "floordiv":
+            return sympy.floor(sympy.sympify(args[0]) / args[1])
+        return fn(*args)
+    except Exception:
+        return None
+
+
+# ------------------------------------------------------------------------------ modules
+
+
+def _ints(v):
+    """A size or a pair, as spec fields take them: ints, or symbolic sizes traced from x."""
+    if isinstance(v, (tuple, list)):
+        values = tuple(_one_int(x) for x in v)
+        return values if len(set(values)) > 1 else values[0]
+    return _one_int(v)
+
+
+def _one_int(x):
+    return x if isinstance(x, sympy.Basic) and not x.is_Integer else int(x)
+
+
+def _factor(v):
+    if v is None:
+        return None
+    vals = v if isinstance(v, (tuple, list)) else (v,)
+    if any(float(x) != int(x) for x in vals):
+        return False
+    return _ints(tuple(int(x) for x in vals))
+
+
+def _module_spec(m, shape: Shape):
+    import torch.nn as nn
+
+    t = type(m)
+    one: Spec | None = None
+    if t is nn.Conv2d:
+        padding = m.padding if isinstance(m.padding, str) else _ints(m.padding)
+        one = Conv2d(in_channels=m.in_channels, out_channels=m.out_channels,
+                     kernel_size=_ints(m.kernel_size), stride=_ints(m.stride), padding=padding,
+                     dilation=_ints(m.dilation), groups=m.groups, bias=m.bias is not None)
+    elif t is nn.ConvTranspose2d:
+        one = ConvTranspose2d(in_channels=m.in_channels, out_channels=m.out_channels,
+                              kernel_size=_ints(m.kernel_size), stride=_ints(m.stride),
+                              padding=_ints(m.padding), output_padding=_ints(m.output_padding),
+                              dilation=_ints(m.dilation), groups=m.groups,
+                              bias=m.bias is not None)
+    elif t is nn.Linear:
+        one = Linear(in_features=m.in_features, out_features=m.out_features,
+                     bias=m.bias is not None)
+    elif t is nn.BatchNorm2d:
+        one = BatchNorm2d(num_features=m.num_features, affine=m.affine,
+                          track_running_stats=m.track_running_stats)
+    elif t is nn.MaxPool2d:
+        one = MaxPool2d(kernel_size=_ints(m.kernel_size), stride=_ints(m.stride),
+                        padding=_ints(m.padding), dilation=_ints(m.dilation),
+                        ceil_mode=m.ceil_mode)
+    elif t is nn.AvgPool2d:
+        one = AvgPool2d(kernel_size=_ints(m.kernel_size), stride=_ints(m.stride),
+                        padding=_ints(m.padding), ceil_mode=m.ceil_mode)
+    elif t is nn.AdaptiveAvgPool2d:
+        one = _adaptive(m.output_size, shape)
+    elif t is nn.AdaptiveMaxPool2d:
+        one = GlobalMaxPool2d() if _ints(m.output_size) == 1 else None
+    elif t in _ACTIVATION_MODULES():
+        one = _ACTIVATION_MODULES()[t](m)
+    elif t in (nn.Dropout, nn.Dropout2d, nn.AlphaDropout):
+        one = Dropout(p=m.p)
+    elif t is nn.Identity:
+        one = Identity()
+    elif t is nn.Flatten:
+        one = _flatten(m.start_dim, m.end_dim, shape)
+    elif t in (nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d):
+        one = _upsample(m.size, m.scale_factor, m.mode)
+    elif t is nn.ChannelShuffle:
+        one = ChannelShuffle(groups=m.groups)
+    elif t is nn.Softmax:
+        one = _softmax(m.dim, shape)
+    return one
+
+
+def _ACTIVATION_MODULES():
+    import torch.nn as nn
+
+    return {
+        nn.ReLU: lambda m: act.ReLU(), nn.ReLU6: lambda m: act.ReLU6(),
+        nn.LeakyReLU: lambda m: act.LeakyReLU(negative_slope=m.negative_slope),
+        nn.PReLU: lambda m: act.PReLU(num_parameters=m.num_parameters),
+        nn.ELU: lambda m: act.ELU(), nn.Sigmoid: lambda m: act.Sigmoid(),
+        nn.Tanh: lambda m: act.Tanh(), nn.SiLU: lambda m: act.SiLU(),
+        nn.Hardswish: lambda m: act.Hardswish(), nn.Hardsigmoid: lambda m: act.Hardsigmoid(),
+        nn.GELU: lambda m: act.GELU(approximate=m.approximate),
+    }
+
+
+def _adaptive(output_size, shape):
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    sizes = tuple(shape.H if s is None and i == 0 else shape.W if s is None else int(s)
+                  for i, s in enumerate(sizes))
+    return AdaptiveAvgPool2d(output_size=sizes if sizes[0] != sizes[1] else sizes[0])
+
+
+def _flatten(start, end, shape):
+    rank = 4 if shape.is_map else 2
+    if start % rank == 1 and end % rank == rank - 1:
+        return Flatten() if shape.is_map else Identity()
+    return None
+
+
+def _upsample(size, scale, mode):
+    if mode not in ("nearest", "bilinear"):
+        return None
+    if size is not None:
+        return Upsample(size=_ints(size), mode=mode)
+    factor = _factor(scale)
+    return Upsample(scale_factor=factor, mode=mode) if factor else None
+
+
+def _softmax(dim, shape):
+    rank = 4 if shape.is_map else 2
+    if dim is None:
+        dim = 0 if rank in (0, 1, 3) else 1
+    return act.Softmax(dim=dim % rank) if dim % rank != 0 else None
+
+
+# ------------------------------------------------------------------------------ functions
+
+
+def _single(make):
+    """A rule for an op on one tensor (its first argument)."""
+
+    def rule(b, args, kwargs):
+        x = args[0]
+        if not isinstance(x, _Tensor):
+            return None
+        spec = make(x.shape, list(args[1:]), kwargs)
+        return None if spec is None else _Op(spec, [x])
+
+    return rule
+
+
+def _kw(args, kwargs, i, name, default=None):
+    if len(args) > i:
+        return args[i]
+    return kwargs.get(name, default)
+
+
+def _elementwise(op_name):
+    """Tensor with tensor: a merge; tensor with a constant: one op per element."""
+    merge = {"add": Add, "sub": Add, "mul": Mul}.get(op_name)
+
+    def rule(b, args, kwargs):
+        a, other = args[0], _kw(args, kwargs, 1, "other")
+        if not isinstance(a, _Tensor):
+            a, other = other, a
+            if op_name in ("sub", "div") or not isinstance(a, _Tensor):
+                return None
+        if isinstance(other, _Tensor):
+            if merge is None:
+                return None
+            return _Op(merge(), [a, other])
+        census = {"add": "add", "sub": "add", "mul": "mul", "div": "div"}[op_name]
+        params = 0
+        if isinstance(other, _Param):
+            if other.target not in b.used_params:
+                b.used_params.add(other.target)
+                params = other.numel
+        elif not isinstance(other, (int, float, sympy.Expr)):
+            return None
+        elements = "N*C*H*W" if a.shape.is_map else "N*C"
+        return _Op(Custom(label=f"{op_name} by a constant", counts={census: elements}), [a],
+                   params)
+
+    return rule
+
+
+def _mean(shape, rest, kwargs):
+    dims = _kw(rest, kwargs, 0, "dim")
+    keep = _kw(rest, kwargs, 1, "keepdim", False)
+    if not shape.is_map or dims is None:
+        return None
+    dims = tuple(d % 4 for d in (dims if isinstance(dims, (tuple, list)) else (dims,)))
+    if sorted(dims) != [2, 3]:
+        return None
+    return GlobalAvgPool2d() if keep else Sequential(layers=[GlobalAvgPool2d(), Flatten()])
+
+
+def _reshape(shape, rest, kwargs):
+    sizes = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list)) else rest
+    features = shape.C * shape.spatial
+    if len(sizes) != 2:
+        return None
+    first, second = (sympy.sympify(v) for v in sizes)
+    if not ((first == shape.N and (second == -1 or sympy.expand(second - features) == 0))
+            or (first == -1 and sympy.expand(second - features) == 0)):
+        return None
+    return Flatten() if shape.is_map else Identity()
+
+
+def _torch_flatten(shape, rest, kwargs):
+    return _flatten(_kw(rest, kwargs, 0, "start_dim", 0), _kw(rest, kwargs, 1, "end_dim", -1),
+                    shape)
+
+
+def _interpolate(shape, rest, kwargs):
+    return _upsample(_kw(rest, kwargs, 0, "size"), _kw(rest, kwargs, 1, "scale_factor"),
+                     _kw(rest, kwargs, 2, "mode", "nearest"))
+
+
+def _pool(cls):
+    def make(shape, rest, kwargs):
+        k = _kw(rest, kwargs, 0, "kernel_size")
+        stride = _kw(rest, kwargs, 1, "stride") or k
+        fields = dict(kernel_size=_ints(k), stride=_ints(stride),
+                      padding=_ints(_kw(rest, kwargs, 2, "padding", 0)))
+        if cls is MaxPool2d:
+            fields.update(dilation=_ints(_kw(rest, kwargs, 3, "dilation", 1)),
+                          ceil_mode=bool(_kw(rest, kwargs, 4, "ceil_mode", False)))
+        else:
+            fields.update(ceil_mode=bool(_kw(rest, kwargs, 3, "ceil_mode", False)))
+        return cls(**fields)
+
+    return make
+
+
+def _transpose(shape, rest, kwargs):
+    """Swapping the two matrix axes moves data only: free."""
+    if len(rest) == 2:
+        axes = {d % 4 for d in rest} if shape.is_map else {d % 2 for d in rest}
+    elif not rest:
+        axes = {0, 1}
+    else:
+        return None
+    if shape.is_map and axes == {2, 3}:
+        return Custom(label="transpose", counts={}, output={"H": "W", "W": "H"})
+    if not shape.is_map and axes == {0, 1}:
+        return Custom(label="transpose", counts={}, output={"N": "C", "C": "N"})
+    return None
+
+
+def _pad(shape, rest, kwargs):
+    """Constant padding of H and W (``F.pad(x, (left, right, top, bottom))``): data movement,
+    free; the output grows by the padding."""
+    pads = _kw(rest, kwargs, 0, "pad")
+    mode = _kw(rest, kwargs, 1, "mode", "constant")
+    if not shape.is_map or not isinstance(pads, (tuple, list)) or len(pads) not in (2, 4):
+        return None
+    left, right, top, bottom = (*pads, 0, 0) if len(pads) == 2 else pads
+    return Custom(label=f"pad ({mode})", counts={},
+                  output={"H": f"H + {int(top) + int(bottom)}",
+                          "W": f"W + {int(left) + int(right)}"})
+
+
+def _cat(b, args, kwargs):
+    tensors = _kw(args, kwargs, 0, "tensors")
+    dim = _kw(args, kwargs, 1, "dim", 0)
+    if not tensors or not all(isinstance(t, _Tensor) for t in tensors):
+        return None
+    rank = 4 if tensors[0].shape.is_map else 2
+    if dim % rank != 1:
+        return None
+    return _Op(Concat(), list(tensors))
+
+
+def _matmul(b, args, kwargs):
+    if len(args) == 2 and all(isinstance(t, _Tensor) for t in args):
+        return _Op(MatMul(), list(args))
+    return None
+
+
+def _activation(cls, **fixed):
+    return _single(lambda shape, rest, kwargs: cls(**fixed))
+
+
+_FUNCTIONS = {
+    "relu": _activation(act.ReLU), "relu6": _activation(act.ReLU6),
+    "leaky_relu": _single(lambda s, r, k: act.LeakyReLU(
+        negative_slope=_kw(r, k, 0, "negative_slope", 0.01))),
+    "elu": _activation(act.ELU), "sigmoid": _activation(act.Sigmoid),
+    "tanh": _activation(act.Tanh), "silu": _activation(act.SiLU),
+    "hardswish": _activation(act.Hardswish), "hardsigmoid": _activation(act.Hardsigmoid),
+    "gelu": _single(lambda s, r, k: act.GELU(approximate=k.get("approximate", "none"))),
+    "softmax": _single(lambda s, r, k: _softmax(_kw(r, k, 0, "dim"), s)),
+    "dropout": _single(lambda s, r, k: Dropout(p=_kw(r, k, 0, "p", 0.5))),
+    "dropout2d": _single(lambda s, r, k: Dropout(p=_kw(r, k, 0, "p", 0.5))),
+    "identity": _single(lambda s, r, k: Identity()),
+    "max_pool2d": _single(_pool(MaxPool2d)), "avg_pool2d": _single(_pool(AvgPool2d)),
+    "adaptive_avg_pool2d": _single(lambda s, r, k: _adaptive(_kw(r, k, 0, "output_size"), s)),
+    "adaptive_max_pool2d": _single(
+        lambda s, r, k: GlobalMaxPool2d() if _ints(_kw(r, k, 0, "output_size")) == 1
+        else None),
+    "interpolate": _single(_interpolate), "upsample": _single(_interpolate),
+    "channel_shuffle": _single(lambda s, r, k: ChannelShuffle(groups=_kw(r, k, 0, "groups"))),
+    "flatten": _single(_torch_flatten), "view": _single(_reshape),
+    "reshape": _single(_reshape), "mean": _single(_mean),
+    "add": _elementwise("add"), "iadd": _elementwise("add"), "sub": _elementwise("sub"),
+    "isub": _elementwise("sub"), "mul": _elementwise("mul"), "imul": _elementwise("mul"),
+    "truediv": _elementwise("div"), "div": _elementwise("div"),
+    "pad": _single(_pad), "transpose": _single(_transpose), "t": _single(_transpose),
+    "cat": _cat, "concat": _cat, "matmul": _matmul, "bmm": _matmul,
+}
