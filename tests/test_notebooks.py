@@ -50,8 +50,15 @@ def test_there_are_notebooks():
     assert NOTEBOOKS, "notebooks/ holds no .ipynb"
 
 
+#: notebooks that need an optional extra beyond the 'notebooks' one
+NEEDS = {"05_pytorch_import": "torch"}
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_and_stores_no_bulky_outputs(path, run):
+    if path.stem in NEEDS:
+        pytest.importorskip(NEEDS[path.stem], reason=f"{path.name} needs the "
+                            f"'{NEEDS[path.stem]}' extra")
     nb = nbformat.read(path, as_version=4)
     stored = sum(len(str(c.get("outputs", ""))) for c in nb.cells if c.cell_type == "code")
     assert stored < 20_000, "clear the notebook's outputs before committing"
@@ -82,3 +89,12 @@ def test_resnet_notebook_closed_form_and_staircase(run):
     assert "(4089184256, 25557032)" in out  # torchvision: 4.089 GFLOPS, 25,557,032 params
     # torch FlopCounterMode on torchvision's ResNet-50 at 225x225 (tests/fixtures)
     assert "225x225: exact 4,626,713,792" in out
+
+
+def test_pytorch_notebook_matches_flop_counter(run):
+    pytest.importorskip("torch", reason="05_pytorch_import.ipynb needs the 'torch' extra")
+    out = "\n".join(run(ROOT / "notebooks" / "05_pytorch_import.ipynb"))
+    # the notebook compares the formula with FlopCounterMode run live at three sizes
+    assert "symcost == FlopCounterMode at [(32, 32), (37, 45), (224, 199)]" in out
+    assert "38592*(floor(H/2 - 1/2) + 1)*(floor(W/2 - 1/2) + 1) + 1664" in out
+    assert "'torch': 484099712" in out and "'fvcore': 245261120" in out
