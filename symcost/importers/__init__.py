@@ -6,6 +6,6 @@ symcost`` never needs it. :func:`from_torch` (extra ``torch``) reads a ``torch.n
 
 from __future__ import annotations
 
-from .from_torch import from_torch
+from .pytorch import from_torch
 
 __all__ = ["from_torch"]
