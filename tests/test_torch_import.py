@@ -10,6 +10,7 @@ import io
 import warnings
 
 import pytest
+import sympy
 
 torch = pytest.importorskip("torch", reason="from_torch tests need torch (extra 'torch')")
 
@@ -330,3 +331,63 @@ def test_unmapped_op_that_resizes_says_its_shape_holds_only_at_the_sample():
     assert path == "pixel_shuffle" and "fixed at the sample size" in reason
     # at the sample size the rest of the network is still right
     assert cost.evaluate(N=2, H=20, W=24).flops == _fcm(_PixelShuffle(), 2, 20, 24)
+
+
+def _zoo_torchvision_names() -> list[str]:
+    """Zoo entries built after a torchvision builder of the same name."""
+    return [e.name for e in sc.zoo.list_models() if e.name.split("_full")[0] not in
+            ("mobilenet_v1", "separable_vs_regular")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _zoo_torchvision_names())
+def test_every_zoo_model_imported_from_torchvision_equals_its_closed_form(name):
+    """Two independent derivations of one number: the zoo's hand-built spec and the importer's
+    trace of torchvision's own module, both with symbolic H and W, agree on parameters and on
+    MACs at sizes that are and are not multiples of the total stride."""
+    tv = pytest.importorskip("torchvision.models",
+                             reason="torchvision not installed (the PyPI build does not "
+                             "import beside the disk torch 2.13.0)")
+    kwargs = {"aux_logits": False, "init_weights": False} if name == "googlenet" else {}
+    model = getattr(tv, name)(**kwargs).eval()
+    x = sc.Shape(N=1, C=3, H="H", W="W")
+    imported = sc.from_torch(model, x).cost(x, "macs")
+    entry = sc.zoo.get(name)
+    zoo = entry.build().cost(entry.input(multiple=False), "macs")
+    assert imported.uncosted == []
+    assert imported.total.params == zoo.total.params == sum(p.numel()
+                                                            for p in model.parameters())
+    for h, w in ((224, 224), (193, 257), (320, 288)):
+        assert imported.evaluate(H=h, W=w).macs == zoo.evaluate(H=h, W=w).macs, (h, w)
+
+
+class _ChannelsLastNorm(nn.Module):
+    """ConvNeXt's pattern without torchvision: permute to channels-last, LayerNorm (as a module
+    and as ``F.layer_norm``), pointwise Linear, permute back."""
+
+    def __init__(self, c=8):
+        super().__init__()
+        self.ln = nn.LayerNorm(c)
+        self.w = nn.Parameter(torch.ones(c))
+        self.b = nn.Parameter(torch.zeros(c))
+        self.fc = nn.Linear(c, 2 * c)
+
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        x = torch.nn.functional.layer_norm(self.ln(x), (x.shape[-1],), self.w, self.b)
+        return torch.permute(self.fc(x), (0, 3, 1, 2))
+
+
+def test_permute_and_layer_norm_map_to_the_channels_last_specs():
+    """The imported graph costs what the same network spelled with symcost's own specs costs
+    (two LayerNorm2d-equivalents and a pointwise conv), and owns the module's real parameters."""
+    model = _ChannelsLastNorm().eval()
+    x = sc.Shape(N=1, C=8, H="H", W="W")
+    imported = sc.from_torch(model, x).cost(x, "flops")
+    assert imported.uncosted == []
+    assert imported.total.params == sum(p.numel() for p in model.parameters())
+    spelled = sc.Sequential(layers=[
+        sc.LayerNorm2d(num_channels=8), sc.LayerNorm2d(num_channels=8),
+        sc.Conv2d(in_channels=8, out_channels=16, kernel_size=1)]).cost(x, "flops")
+    assert sympy.expand(imported.total.flops - spelled.total.flops) == 0
+    assert imported.total.params == spelled.total.params

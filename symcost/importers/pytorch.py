@@ -21,7 +21,11 @@ How the trace becomes a graph:
 
 The import has inference semantics (Dropout is the identity, BatchNorm uses its running
 statistics), which is what the peer presets reproduce for eval-mode models. ``chunk`` and
-``split`` along channels become one free node per piece (``chunk.0``, ``chunk.1``).
+``split`` along channels become one free node per piece (``chunk.0``, ``chunk.1``);
+``permute`` becomes :class:`~symcost.Permute` and ``LayerNorm``/``F.layer_norm`` over the last
+axis :class:`~symcost.LayerNorm` (ConvNeXt's channels-last blocks); torchvision's
+``stochastic_depth`` is :class:`~symcost.StochasticDepth` and its ShuffleNetV2
+``channel_shuffle`` is traced as one call, :class:`~symcost.ChannelShuffle`.
 
 symcost's tensors are ``N×C×H×W`` feature maps and ``N×C`` vectors; an operation that makes
 a tensor of another rank is uncosted, and so is what follows until a 2-D or 4-D tensor
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import operator
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,10 +50,17 @@ from ..layers.conv import Conv2d, ConvTranspose2d
 from ..layers.custom import Custom
 from ..layers.linear import Linear
 from ..layers.merge import Add, Concat, MatMul, Mul
-from ..layers.norm import BatchNorm2d
+from ..layers.norm import BatchNorm2d, LayerNorm
 from ..layers.pool import AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d
 from ..layers.resample import Upsample
-from ..layers.reshape import ChannelShuffle, Dropout, Flatten, Identity
+from ..layers.reshape import (
+    ChannelShuffle,
+    Dropout,
+    Flatten,
+    Identity,
+    Permute,
+    StochasticDepth,
+)
 from ..network import Graph, GraphNode, Sequential
 from ..shapes import Shape
 
@@ -108,13 +120,21 @@ def _torch():
     return torch, fx
 
 
+#: Functions traced as one call rather than through their body, when their module is loaded:
+#: torchvision's ShuffleNetV2 shuffles channels through a 5-D view symcost does not shape.
+_AUTOWRAP = (("torchvision.models.shufflenetv2", "channel_shuffle"),)
+
+
 def _trace(fx, module, leaf_modules):
+    autowrap = tuple(getattr(sys.modules[mod], fn) for mod, fn in _AUTOWRAP
+                     if hasattr(sys.modules.get(mod), fn))
+
     class Tracer(fx.Tracer):
         def is_leaf_module(self, m, qualname):
             return isinstance(m, leaf_modules) or super().is_leaf_module(m, qualname)
 
     try:
-        graph = Tracer().trace(module)
+        graph = Tracer(autowrap_functions=autowrap).trace(module)
     except Exception as exc:  # fx raises many types; all mean "not traceable"
         raise TorchImportError(
             f"from_torch: torch.fx cannot trace {type(module).__name__}: "
@@ -531,6 +551,9 @@ def _module_spec(m, shape: Shape):
     elif t is nn.Linear:
         one = Linear(in_features=m.in_features, out_features=m.out_features,
                      bias=m.bias is not None)
+    elif t is nn.LayerNorm:
+        one = _layer_norm(m.normalized_shape, m.elementwise_affine,
+                          getattr(m, "bias", None) is not None)
     elif t is nn.BatchNorm2d:
         one = BatchNorm2d(num_features=m.num_features, affine=m.affine,
                           track_running_stats=m.track_running_stats)
@@ -560,6 +583,16 @@ def _module_spec(m, shape: Shape):
     elif t is nn.Softmax:
         one = _softmax(m.dim, shape)
     return one
+
+
+def _layer_norm(normalized_shape, affine: bool, bias: bool):
+    """``LayerNorm`` over the last axis only (an int or a 1-tuple ``normalized_shape``)."""
+    sizes = normalized_shape if isinstance(normalized_shape, (tuple, list)) else (
+        normalized_shape,)
+    if len(sizes) != 1:
+        return None
+    return LayerNorm(normalized_shape=int(sizes[0]), elementwise_affine=affine,
+                     bias=affine and bias)
 
 
 def _ACTIVATION_MODULES():
@@ -751,6 +784,38 @@ def _matmul(b, args, kwargs):
     return None
 
 
+def _permute(shape, rest, kwargs):
+    """``x.permute(0, 2, 3, 1)`` / ``torch.permute(x, dims)``: data movement, free."""
+    dims = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list)) else rest
+    dims = kwargs.get("dims", dims)
+    if not dims or not all(isinstance(d, int) for d in dims):
+        return None
+    rank = len(dims)
+    return Permute(dims=tuple(d % rank for d in dims))
+
+
+def _functional_layer_norm(b, args, kwargs):
+    """``F.layer_norm(x, normalized_shape, weight, bias)``: the weight and bias it reads are
+    the layer's parameters (counted by the spec, so marked as used here)."""
+    x = args[0]
+    if not isinstance(x, _Tensor):
+        return None
+    weight = _kw(args, kwargs, 2, "weight")
+    bias = _kw(args, kwargs, 3, "bias")
+    for p in (weight, bias):
+        if isinstance(p, _Param):
+            if p.target in b.used_params:
+                return None  # shared with another op: keep it visible as unmapped
+    spec = _layer_norm(_kw(args, kwargs, 1, "normalized_shape"), weight is not None,
+                       bias is not None)
+    if spec is None or (bias is not None and weight is None):
+        return None
+    for p in (weight, bias):
+        if isinstance(p, _Param):
+            b.used_params.add(p.target)
+    return _Op(spec, [x])
+
+
 def _activation(cls, **fixed):
     return _single(lambda shape, rest, kwargs: cls(**fixed))
 
@@ -781,4 +846,7 @@ _FUNCTIONS = {
     "truediv": _elementwise("div"), "div": _elementwise("div"),
     "pad": _single(_pad), "transpose": _single(_transpose), "t": _single(_transpose),
     "cat": _cat, "concat": _cat, "matmul": _matmul, "bmm": _matmul,
+    "permute": _single(_permute), "layer_norm": _functional_layer_norm,
+    "stochastic_depth": _single(lambda s, r, k: StochasticDepth(
+        p=float(_kw(r, k, 0, "p")), mode=_kw(r, k, 1, "mode", "row"))),
 }
