@@ -30,8 +30,7 @@ import sympy
 
 from .errors import SymcostError
 from .layers.base import Spec, where_of
-from .layers.conv import Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, \
-    SeparableConv2d
+from .layers.conv import Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d
 from .layers.linear import Linear
 from .layers.norm import BatchNorm2d
 from .network import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
