@@ -348,15 +348,15 @@ class _Folder:
                                       f"{where_of(path, graph.kind)} (it reads the graph's "
                                       "input)")
                 if reason is None and prev_node is not None:
+                    prev_where = where_of(_path(path, source), prev_node.op.kind)
                     if readers.get(gn.inputs[0], 0) > 1 or gn.inputs[0] == output:
-                        reason = (f"the output of {where_of(_path(path, source), prev.kind)} "
-                                  "is also read elsewhere, which needs the un-normalised "
-                                  "values")
+                        reason = (f"the output of {prev_where} is also read elsewhere, which "
+                                  "needs the un-normalised values")
                     elif prev_node.shares is not None or source in shared:
-                        reason = (f"{where_of(_path(path, source), prev.kind)} shares its "
-                                  "weights with another node; folding would change both")
+                        reason = (f"{prev_where} shares its weights with another node; "
+                                  "folding would change both")
                 if reason is None and prev_node is not None:
-                    new_op = self.fold_pair(prev, _path(path, source), op, gpath)
+                    new_op = self.fold_pair(prev_node.op, _path(path, source), op, gpath)
                     nodes[source] = prev_node.model_copy(update={"op": new_op})
                     rename[gn.name] = source
                     continue
