@@ -119,7 +119,7 @@ def test_resolution_multiplier_scales_by_rho_squared():
     Hm, Wm = sc.dim("H", multiple_of=32), sc.dim("W", multiple_of=32)
     net = sc.zoo.mobilenet_v1()
     res = net.cost(sc.Shape(C=3, H=Hm, W=Wm), "macs")
-    fc = [r for r in res.rows if r.path == "fc"][0].cost.macs
+    fc = next(r for r in res.rows if r.path == "fc").cost.macs
     conv_part = res.total.macs - fc
     scaled = conv_part.subs({Hm: RHO * 224, Wm: RHO * 224})
     assert_identity(sympy.expand(scaled / conv_part.subs({Hm: 224, Wm: 224})), RHO**2)
