@@ -176,6 +176,9 @@ class Folded:
     into: str
     kind: str
     channels: sympy.Expr
+    """Bias parameters the layer gained (0 when it had a bias already)."""
+    copies: sympy.Expr = sympy.Integer(1)
+    """How many times the pair occurs (the ``n`` of enclosing Repeats)."""
 
 
 @dataclass(frozen=True)
@@ -196,8 +199,9 @@ class FoldReport:
     @property
     def added_bias(self) -> sympy.Expr:
         """Bias parameters the folded layers gained: one per output channel of each
-        folded layer that had no bias before (a layer that had one keeps its count)."""
-        return sympy.Add(*(f.channels for f in self.folded))
+        folded layer that had no bias before (a layer that had one keeps its count), times
+        the copies of an enclosing Repeat."""
+        return sympy.Add(*(f.channels * f.copies for f in self.folded))
 
     def lines(self) -> list[str]:
         """One line per BatchNorm, folded ones first."""
@@ -243,6 +247,7 @@ class _Folder:
     def __init__(self) -> None:
         self.folded: list[Folded] = []
         self.kept: list[NotFolded] = []
+        self.copies: sympy.Expr = sympy.Integer(1)  # product of enclosing Repeat counts
 
     # a BatchNorm that stays: record why
     def keep(self, bn: BatchNorm2d, path: str, reason: str) -> None:
@@ -255,9 +260,12 @@ class _Folder:
             return ("track_running_stats=False: it normalises with the statistics of each "
                     "batch even at inference, so there are no fixed μ and σ² to fold")
         if prev is None:
-            return (f"it is the first layer of {context}: no linear layer precedes it there "
-                    "(its input is the block's input, which other branches may also read); "
-                    "folding backward into the following layer is not supported")
+            shared = ("; its input is the block's input, which the other branch also reads"
+                      if context.startswith(("the residual", "the shortcut", "branch"))
+                      else "")
+            return (f"it is the first layer of {context}: no linear layer precedes it there"
+                    f"{shared}. Folding backward into the following layer (exact only where "
+                    "that layer pads with nothing) is not supported")
         where = where_of(prev_path, prev.kind)
         if isinstance(prev, ConvTranspose2d):
             return (f"it follows {where}: folding into a transposed convolution is exact but "
@@ -274,7 +282,7 @@ class _Folder:
     def fold_pair(self, prev: Spec, prev_path: str, bn: BatchNorm2d, bn_path: str) -> Spec:
         channels = (sympy.Integer(0) if getattr(prev, "bias", False) else _out_channels(prev))
         self.folded.append(Folded(where_of(bn_path, bn.kind), where_of(prev_path, prev.kind),
-                                  prev.kind, channels))
+                                  prev.kind, channels, self.copies))
         return prev.model_copy(update={"bias": True})
 
     # ---------------------------------------------------------------- walking the tree
@@ -295,8 +303,12 @@ class _Folder:
                              for i, b in enumerate(spec.branches))
             return spec.model_copy(update={"branches": branches})
         if isinstance(spec, Repeat):
-            body = self.spec(spec.body, _path(path, spec.body.name or "body"),
-                             f"the repeated body of {where_of(path, spec.kind)}")
+            outer, self.copies = self.copies, self.copies * spec.n
+            try:
+                body = self.spec(spec.body, _path(path, spec.body.name or "body"),
+                                 f"the repeated body of {where_of(path, spec.kind)}")
+            finally:
+                self.copies = outer
             return spec.model_copy(update={"body": body})
         if isinstance(spec, Graph):
             return self.graph(spec, path)
@@ -438,7 +450,7 @@ def fold_batchnorm(network: Spec) -> FoldResult:
                            f"{type(network).__name__}). Build one with symcost.Sequential "
                            "or take one from symcost.zoo.")
     folder = _Folder()
-    context = f"the network {where_of('', network.kind)}"
+    context = "the network"
     if isinstance(network, BatchNorm2d):
         folder.keep(network, "", folder.refusal(network, None, "", context) or "")
         new: Spec = network

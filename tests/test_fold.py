@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symcost as sc
+from symcost import strategies as sst
 from symcost.fold import fold_batchnorm, fold_conv_bn, fold_proof
 
 np = pytest.importorskip("numpy")
@@ -185,13 +186,15 @@ def test_bn_first_in_a_residual_branch_does_not_fold():
     kept = _only_kept(net)
     assert kept.batchnorm == "2.body.0 (batchnorm2d)"
     assert "first layer of the residual body of 2 (residual)" in kept.reason
+    assert "the other branch also reads" in kept.reason
     assert "backward" in kept.reason
 
 
 def test_bn_before_conv_is_not_folded_backward():
     kept = _only_kept(sc.Sequential([bn(), conv()]))
     assert "first layer of the network" in kept.reason
-    assert "folding backward into the following layer is not supported" in kept.reason
+    assert "Folding backward into the following layer (exact only where that layer pads " \
+        "with nothing) is not supported" in kept.reason
 
 
 def test_bn_without_running_stats_does_not_fold():
@@ -368,3 +371,24 @@ def test_fold_conv_bn_errors_name_the_argument(kwargs, words):
     with pytest.raises(sc.SymcostError) as info:
         fold_conv_bn(**args)
     assert words in str(info.value)
+
+
+FOLD_KINDS = ["conv2d", "depthwise_conv2d", "pointwise_conv2d", "separable_conv2d", "linear",
+              "batchnorm2d", "relu", "max_pool2d", "conv_transpose2d", "flatten"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(sst.networks(input=sc.Shape(C=3, H=8, W=8), max_layers=6, kinds=FOLD_KINDS))
+def test_folding_random_networks_moves_exactly_bn_into_biases(net):
+    x = sc.Shape(C=3, H=8, W=8)
+    folded, report = fold_batchnorm(net)
+    before, after = net.cost(x, "flops"), folded.cost(x, "flops")
+    bns = [r for r in before.rows if r.leaf and r.kind == "batchnorm2d"]
+    left = [r for r in after.rows if r.leaf and r.kind == "batchnorm2d"]
+    assert len(report.folded) + len(report.kept) == len(bns)
+    assert len(left) == len(report.kept)
+    assert before.total.counts.mac == after.total.counts.mac
+    assert after.total.params == (before.total.params - sum(r.cost.params for r in bns)
+                                  + sum(r.cost.params for r in left) + report.added_bias)
+    assert after.total.buffers == sum(r.cost.buffers for r in left) + \
+        before.total.buffers - sum(r.cost.buffers for r in bns)
