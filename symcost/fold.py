@@ -34,6 +34,7 @@ from .layers.conv import Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv
 from .layers.linear import Linear
 from .layers.norm import BatchNorm2d
 from .network import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
+from .shapes import Shape
 
 __all__ = ["fold_proof", "FoldProof", "ProofStep", "fold_batchnorm", "FoldResult",
            "FoldReport", "Folded", "NotFolded", "fold_conv_bn", "FOLDABLE"]
@@ -248,6 +249,7 @@ class _Folder:
         self.folded: list[Folded] = []
         self.kept: list[NotFolded] = []
         self.copies: sympy.Expr = sympy.Integer(1)  # product of enclosing Repeat counts
+        self.inputs: dict[str, Shape] = {}  # input shape of each path, when one was given
 
     # a BatchNorm that stays: record why
     def keep(self, bn: BatchNorm2d, path: str, reason: str) -> None:
@@ -277,6 +279,16 @@ class _Folder:
                         "does not fold (only conv/linear → BN does)")
             return (f"it follows {where}: only Conv2d, DepthwiseConv2d, PointwiseConv2d, "
                     "SeparableConv2d and Linear fold")
+        if isinstance(prev, Linear):
+            if bn.num_features != prev.out_features:
+                return (f"it normalises {bn.num_features} channels but {where} outputs "
+                        f"{prev.out_features} features: the Linear acts on the last axis of a "
+                        "feature map, which BatchNorm does not normalise")
+            node = self.inputs.get(prev_path)
+            if node is not None and node.is_map:
+                return (f"{where} acts on the last axis (W) of a feature map {node}, while "
+                        "BatchNorm normalises channels: a per-channel factor cannot enter "
+                        "the Linear's weights")
         return None
 
     def fold_pair(self, prev: Spec, prev_path: str, bn: BatchNorm2d, bn_path: str) -> Spec:
@@ -422,7 +434,7 @@ def _tail(spec: Spec, path: str):
     return spec, path, lambda new: new
 
 
-def fold_batchnorm(network: Spec) -> FoldResult:
+def fold_batchnorm(network: Spec, input: Shape | None = None) -> FoldResult:
     """Fold every BatchNorm2d that directly follows a linear layer into that layer.
 
     A BN folds when it comes right after a Conv2d, DepthwiseConv2d, PointwiseConv2d,
@@ -434,6 +446,11 @@ def fold_batchnorm(network: Spec) -> FoldResult:
     non-linear layer (conv → ReLU → BN), it is the first layer of a branch, it tracks no
     running statistics, or the layer's output is read elsewhere. Only forward folding is
     done; BN → conv (backward, exact only without zero padding) is not.
+
+    A Linear folds only when it acts on a vector (features = the channels BatchNorm
+    normalises). Its output features must equal the BN's channels; give ``input`` (the
+    network's input shape) to also rule out a Linear applied to the last axis of a feature
+    map whose size happens to match.
 
     >>> import symcost as sc
     >>> net = sc.Sequential([sc.Conv2d(in_channels=3, out_channels=8, kernel_size=3,
@@ -450,6 +467,11 @@ def fold_batchnorm(network: Spec) -> FoldResult:
                            f"{type(network).__name__}). Build one with symcost.Sequential "
                            "or take one from symcost.zoo.")
     folder = _Folder()
+    if input is not None:
+        if not isinstance(input, Shape):
+            raise SymcostError(f"fold_batchnorm: input must be a symcost.Shape (given "
+                               f"{type(input).__name__}).")
+        folder.inputs = {n.path: n.input for n in network.node(input).walk()}
     context = "the network"
     if isinstance(network, BatchNorm2d):
         folder.keep(network, "", folder.refusal(network, None, "", context) or "")

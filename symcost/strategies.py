@@ -158,9 +158,10 @@ def dim_values(obj: Any, *, min_value: int = 1,
     :meth:`~symcost.Cost.evaluate`, which checks them.
 
     >>> import symcost as sc
+    >>> from hypothesis import find
     >>> H = sc.dim("H", multiple_of=32)
-    >>> dim_values(H * 2).example()["H"] % 32
-    0
+    >>> find(dim_values(H * 2), lambda values: values["H"] > 32)
+    {'H': 64}
     """
     lo = _check_int(min_value, "min_value", 1)
     hi = _check_int(max_value, "max_value", 1)
@@ -258,7 +259,7 @@ def _one(pair_value):
 def _conv_fields(draw, h, w, *, dilate=True, allow_same=True):
     k, s, p, d = _axis_params(draw, h, w, dilate=dilate)
     padding: Any = _one(p)
-    if allow_same and draw(st.integers(0, 4)) == 0:
+    if allow_same and draw(st.integers(0, 4)) == 4:  # shrinks to plain numeric padding
         padding = draw(st.sampled_from(["same", "valid"]))
         if padding == "valid":
             k, d = tuple(_window_same(kk, 1, 0, dd, size)[0] for kk, dd, size in
@@ -466,9 +467,9 @@ def layers(*, kinds: Any = None, input: Shape | SearchStrategy[Shape] | None = N
     ceil mode, rectangular kernels.
 
     >>> import symcost as sc
-    >>> layer = layers(kinds=["conv2d"], input=sc.Shape(C=4, H=5, W=5)).example()
-    >>> layer.in_channels
-    4
+    >>> from hypothesis import find
+    >>> find(layers(kinds=["conv2d"], input=sc.Shape(C=4, H=5, W=5)), lambda c: c.groups > 1)
+    Conv2d(in_channels=4, out_channels=2, kernel_size=1, groups=2, bias=False)
     """
     names = _kind_names(kinds)
     if input is None:

@@ -157,3 +157,10 @@ def test_merge_census_equals_executed_operations(kind, data):
 def test_network_census_equals_executed_operations(net, seed):
     """Whole random networks (containers, merges, repeats, graphs) executed end to end."""
     check(net, sc.Shape(C=2, H=5, W=5), seed=seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(sst.networks(input=sc.Shape(C=2, H=5, W=5), max_layers=5), st.integers(0, 99))
+def test_network_census_equals_executed_operations_many(net, seed):
+    check(net, sc.Shape(C=2, H=5, W=5), seed=seed)

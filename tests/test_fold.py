@@ -381,7 +381,7 @@ FOLD_KINDS = ["conv2d", "depthwise_conv2d", "pointwise_conv2d", "separable_conv2
 @given(sst.networks(input=sc.Shape(C=3, H=8, W=8), max_layers=6, kinds=FOLD_KINDS))
 def test_folding_random_networks_moves_exactly_bn_into_biases(net):
     x = sc.Shape(C=3, H=8, W=8)
-    folded, report = fold_batchnorm(net)
+    folded, report = fold_batchnorm(net, x)
     before, after = net.cost(x, "flops"), folded.cost(x, "flops")
     bns = [r for r in before.rows if r.leaf and r.kind == "batchnorm2d"]
     left = [r for r in after.rows if r.leaf and r.kind == "batchnorm2d"]
@@ -392,3 +392,16 @@ def test_folding_random_networks_moves_exactly_bn_into_biases(net):
                                   + sum(r.cost.params for r in left) + report.added_bias)
     assert after.total.buffers == sum(r.cost.buffers for r in left) + \
         before.total.buffers - sum(r.cost.buffers for r in bns)
+
+
+def test_linear_on_a_feature_map_does_not_fold():
+    """BN normalises channels; a Linear on a map mixes the W axis, so no per-channel factor
+    can enter its weights. Detected by the sizes, or by the input shape when they match."""
+    mismatch = sc.Sequential([sc.Linear(in_features=5, out_features=3), bn(4)])
+    assert "acts on the last axis of a feature map" in _only_kept(mismatch).reason
+    same_size = sc.Sequential([sc.Linear(in_features=5, out_features=4), bn(4)])
+    _, report = fold_batchnorm(same_size, sc.Shape(C=4, H=2, W=5))
+    assert report.folded == () and "feature map" in report.kept[0].reason
+    assert len(fold_batchnorm(same_size).report.folded) == 1  # without a shape: by sizes only
+    vector = sc.Sequential([sc.Flatten(), sc.Linear(in_features=40, out_features=4), bn(4)])
+    assert len(fold_batchnorm(vector, sc.Shape(C=4, H=2, W=5)).report.folded) == 1
