@@ -1,5 +1,6 @@
 """symcost.strategies: valid by construction, every kind reachable, arguments checked."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -174,3 +175,27 @@ def test_symcost_does_not_import_hypothesis():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""}, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_installed_entry_point_registers_the_types(tmp_path):
+    """Simulate an installed symcost: a dist-info with the entry point from pyproject.toml.
+    Importing hypothesis then runs the hook, and st.from_type(sc.Conv2d) works unaided."""
+    import subprocess
+
+    info = tmp_path / "symcost_probe-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: symcost-probe\n"
+                                   "Version: 0.1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[hypothesis]\nsymcost = symcost._hypothesis:_hypothesis_setup_hook\n")
+    code = ("import hypothesis, symcost as sc\n"
+            "from hypothesis import given, settings, strategies as st\n"
+            "@settings(max_examples=5, database=None)\n"
+            "@given(st.from_type(sc.Conv2d))\n"
+            "def t(conv):\n"
+            "    assert isinstance(conv, sc.Conv2d)\n"
+            "t()\nprint('registered')\n")
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]), "PATH": ""}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, env=env)
+    assert out.stdout.strip() == "registered", out.stderr[-2000:]
