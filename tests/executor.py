@@ -130,7 +130,14 @@ def _unary(op: str, fn: Callable[[float], float]) -> Callable[[Num], Num]:
     return apply
 
 
-exp = _unary("exp", math.exp)
+def _exp(v: float) -> float:
+    try:
+        return math.exp(v)
+    except OverflowError:  # deep random networks can grow values: follow IEEE, as torch does
+        return math.inf
+
+
+exp = _unary("exp", _exp)
 erf = _unary("erf", math.erf)
 sqrt = _unary("sqrt", math.sqrt)
 
