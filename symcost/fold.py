@@ -15,10 +15,12 @@ convolution, or a fully connected layer), the two compose into one linear layer 
   why everything else was not;
 * :func:`fold_conv_bn` folds real weights (numpy), grouped and depthwise included.
 
-Only the forward direction (linear layer → BN) is folded. A BN *before* a convolution could
-be folded into that convolution's weights only where the convolution pads with nothing
-(padded zeros are not normalised); symcost does not perform that backward folding and says
-so in the report.
+The forward direction (linear layer → BN) is always exact and is the default. A BN *before*
+a convolution or linear layer folds into that layer's weights only where the layer pads
+with nothing (a padded zero would have been normalised to β − μ·γ/√(σ² + ε) by BN, and
+stays 0 in the folded layer): :func:`fold_batchnorm` does that backward folding only when
+asked (``backward=True``) and only into unpadded layers, and :func:`fold_bn_conv` folds
+the weights; the report says, for every BN kept, whether backward folding was possible.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from .network import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
 from .shapes import Shape
 
 __all__ = ["fold_proof", "FoldProof", "ProofStep", "fold_batchnorm", "FoldResult",
-           "FoldReport", "Folded", "NotFolded", "fold_conv_bn", "FOLDABLE"]
+           "FoldReport", "Folded", "NotFolded", "fold_conv_bn", "fold_bn_conv", "FOLDABLE"]
 
 #: Layers a following BatchNorm2d folds into (they are linear and gain a per-channel bias).
 FOLDABLE: tuple[type, ...] = (Conv2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d,
@@ -180,6 +182,9 @@ class Folded:
     """Bias parameters the layer gained (0 when it had a bias already)."""
     copies: sympy.Expr = sympy.Integer(1)
     """How many times the pair occurs (the ``n`` of enclosing Repeats)."""
+    direction: str = "forward"
+    """``forward`` (layer → BN, into the layer before) or ``backward`` (BN → layer, into
+    the layer after; only with ``backward=True``)."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +212,7 @@ class FoldReport:
     def lines(self) -> list[str]:
         """One line per BatchNorm, folded ones first."""
         out = [f"folded  {f.batchnorm} into {f.into}"
+               + (" (backward)" if f.direction == "backward" else "")
                + (f": +{f.channels} bias" if f.channels != 0 else ": bias updated")
                for f in self.folded]
         out += [f"kept    {k.batchnorm}: {k.reason}" for k in self.kept]
@@ -250,6 +256,7 @@ class _Folder:
         self.kept: list[NotFolded] = []
         self.copies: sympy.Expr = sympy.Integer(1)  # product of enclosing Repeat counts
         self.inputs: dict[str, Shape] = {}  # input shape of each path, when one was given
+        self.backward = False
 
     # a BatchNorm that stays: record why
     def keep(self, bn: BatchNorm2d, path: str, reason: str) -> None:
@@ -266,8 +273,7 @@ class _Folder:
                       if context.startswith(("the residual", "the shortcut", "branch"))
                       else "")
             return (f"it is the first layer of {context}: no linear layer precedes it there"
-                    f"{shared}. Folding backward into the following layer (exact only where "
-                    "that layer pads with nothing) is not supported")
+                    f"{shared}")
         where = where_of(prev_path, prev.kind)
         if isinstance(prev, ConvTranspose2d):
             return (f"it follows {where}: folding into a transposed convolution is exact but "
@@ -291,11 +297,30 @@ class _Folder:
                         "the Linear's weights")
         return None
 
-    def fold_pair(self, prev: Spec, prev_path: str, bn: BatchNorm2d, bn_path: str) -> Spec:
+    def fold_pair(self, prev: Spec, prev_path: str, bn: BatchNorm2d, bn_path: str,
+                  direction: str = "forward") -> Spec:
         channels = (sympy.Integer(0) if getattr(prev, "bias", False) else _out_channels(prev))
         self.folded.append(Folded(where_of(bn_path, bn.kind), where_of(prev_path, prev.kind),
-                                  prev.kind, channels, self.copies))
+                                  prev.kind, channels, self.copies, direction))
         return prev.model_copy(update={"bias": True})
+
+    def backward_refusal(self, bn: BatchNorm2d, nxt: Spec | None, path: str) -> str | None:
+        """Why ``bn`` cannot fold into the layer after it (None when it can, exactly)."""
+        if nxt is None:
+            return "no layer follows it in its container"
+        where = where_of(path, nxt.kind)
+        if not isinstance(nxt, FOLDABLE):
+            return f"{where} is not a convolution or linear layer"
+        if isinstance(nxt, Linear):
+            node = self.inputs.get(path)
+            if bn.num_features != nxt.in_features or (node is not None and node.is_map):
+                return (f"{where} acts on the last axis of a feature map, not on the "
+                        "channels BatchNorm normalises")
+            return None
+        if _pads(nxt):
+            return (f"{where} pads with zeros, and padded zeros are not normalised, so the "
+                    "fold would change the border outputs")
+        return None
 
     # ---------------------------------------------------------------- walking the tree
     def spec(self, spec: Spec, path: str, context: str) -> Spec:
@@ -326,13 +351,17 @@ class _Folder:
             return self.graph(spec, path)
         if isinstance(spec, BatchNorm2d):
             reason = self.refusal(spec, None, "", context)
+            if spec.track_running_stats:
+                reason = f"{reason}. Nor does it fold backward: no layer follows it there"
             self.keep(spec, path, reason or "")
         return spec
 
     def sequence(self, seq: Sequential, path: str, context: str) -> Sequential:
         out: list[Spec] = []
         out_paths: list[str] = []
-        for i, layer in enumerate(seq.layers):
+        pending: tuple[BatchNorm2d, str] | None = None  # a BN folding into the next layer
+        layers = seq.layers
+        for i, layer in enumerate(layers):
             lpath = _path(path, layer.name or str(i))
             if isinstance(layer, BatchNorm2d):
                 prev, prev_path, locate = _tail(out[-1], out_paths[-1]) if out else \
@@ -341,11 +370,28 @@ class _Folder:
                 if reason is None and prev is not None and locate is not None:
                     out[-1] = locate(self.fold_pair(prev, prev_path, layer, lpath))
                     continue  # the BatchNorm disappears; later paths keep their labels
+                if layer.track_running_stats:
+                    nxt = layers[i + 1] if i + 1 < len(layers) else None
+                    npath = _path(path, nxt.name or str(i + 1)) if nxt is not None else ""
+                    why = self.backward_refusal(layer, nxt, npath)
+                    if why is None and self.backward and nxt is not None:
+                        pending = (layer, lpath)
+                        continue
+                    if why is None and nxt is not None:
+                        reason = (f"{reason}. It would fold backward into "
+                                  f"{where_of(npath, nxt.kind)}, which pads with nothing: "
+                                  "pass backward=True")
+                    else:
+                        reason = f"{reason}. Nor does it fold backward: {why}"
                 self.keep(layer, lpath, reason or "")
                 out.append(layer)
                 out_paths.append(lpath)
                 continue
-            out.append(self.spec(layer, lpath, f"{where_of(lpath, layer.kind)}"))
+            new = self.spec(layer, lpath, f"{where_of(lpath, layer.kind)}")
+            if pending is not None:
+                new = self.fold_pair(new, lpath, pending[0], pending[1], "backward")
+                pending = None
+            out.append(new)
             out_paths.append(lpath)
         # unnamed layers after a removed BN shift by one position: the report names the
         # original paths
@@ -396,6 +442,20 @@ class _Folder:
                                         "output": new_output})
 
 
+def _pads(layer: Spec) -> bool:
+    """Whether a convolution pads its input with zeros (a SeparableConv2d: its depthwise
+    part)."""
+    if isinstance(layer, PointwiseConv2d):
+        return False
+    padding = layer.padding  # type: ignore[attr-defined]
+    if padding == "valid":
+        return False
+    if padding == "same":
+        kernel = layer.kernel_size  # type: ignore[attr-defined]
+        return any(k != 1 for k in (kernel if isinstance(kernel, tuple) else (kernel,)))
+    return any(p != 0 for p in (padding if isinstance(padding, tuple) else (padding,)))
+
+
 _NONLINEAR = {"relu", "relu6", "leaky_relu", "prelu", "elu", "sigmoid", "tanh", "silu",
               "hardswish", "hardsigmoid", "gelu", "softmax", "max_pool2d",
               "global_max_pool2d"}
@@ -434,7 +494,8 @@ def _tail(spec: Spec, path: str):
     return spec, path, lambda new: new
 
 
-def fold_batchnorm(network: Spec, input: Shape | None = None) -> FoldResult:
+def fold_batchnorm(network: Spec, input: Shape | None = None, *,
+                   backward: bool = False) -> FoldResult:
     """Fold every BatchNorm2d that directly follows a linear layer into that layer.
 
     A BN folds when it comes right after a Conv2d, DepthwiseConv2d, PointwiseConv2d,
@@ -444,8 +505,13 @@ def fold_batchnorm(network: Spec, input: Shape | None = None) -> FoldResult:
     buffers and operations disappear, and each folded layer that had no bias gains one per
     output channel. Every other BN is kept and the report says why: it follows a
     non-linear layer (conv → ReLU → BN), it is the first layer of a branch, it tracks no
-    running statistics, or the layer's output is read elsewhere. Only forward folding is
-    done; BN → conv (backward, exact only without zero padding) is not.
+    running statistics, or the layer's output is read elsewhere.
+
+    With ``backward=True``, a BN that cannot fold forward folds into the layer right after
+    it in its Sequential (BN → conv), when that layer is a Conv2d, DepthwiseConv2d,
+    PointwiseConv2d, SeparableConv2d or Linear that pads with nothing: exact only there,
+    since padded zeros are not normalised (:func:`fold_bn_conv` folds the weights). Without
+    it, the report says where backward folding would have been possible.
 
     A Linear folds only when it acts on a vector (features = the channels BatchNorm
     normalises). Its output features must equal the BN's channels; give ``input`` (the
@@ -473,9 +539,9 @@ def fold_batchnorm(network: Spec, input: Shape | None = None) -> FoldResult:
                                f"{type(input).__name__}).")
         folder.inputs = {n.path: n.input for n in network.node(input).walk()}
     context = "the network"
+    folder.backward = backward
     if isinstance(network, BatchNorm2d):
-        folder.keep(network, "", folder.refusal(network, None, "", context) or "")
-        new: Spec = network
+        new: Spec = folder.spec(network, "", context)
     else:
         new = folder.spec(network, "", context)
     return FoldResult(new, FoldReport(tuple(folder.folded), tuple(folder.kept)))
@@ -490,6 +556,40 @@ def _numpy():
     except ImportError:  # pragma: no cover - numpy is installed with the test extra
         raise SymcostError("fold_conv_bn needs numpy: pip install 'symcost[numpy]'.") from None
     return numpy
+
+
+def _bn_vectors(np, c: int, dtype, gamma, beta, mean, var, eps, bias_len: int, bias,
+                where: str):
+    def vector(value: Any, name: str, default: float, size: int) -> Any:
+        if value is None:
+            return np.full(size, default, dtype=dtype)
+        arr = np.asarray(value, dtype=np.result_type(np.asarray(value), dtype))
+        if arr.shape != (size,):
+            raise SymcostError(f"{where}: {name} must have one value per channel, shape "
+                               f"({size},) (given {arr.shape}). Pass the BatchNorm's {name} "
+                               f"for the layer's {size} channels.")
+        return arr
+
+    if mean is None or var is None:
+        raise SymcostError(f"{where}: mean and var are required (the BatchNorm's running "
+                           "statistics); a BN without them cannot be folded.")
+    g, be = vector(gamma, "gamma", 1.0, c), vector(beta, "beta", 0.0, c)
+    mu, v = vector(mean, "mean", 0.0, c), vector(var, "var", 1.0, c)
+    b = vector(bias, "bias", 0.0, bias_len)
+    if np.any(v + eps <= 0):
+        raise SymcostError(f"{where}: var + eps must be positive in every channel (given a "
+                           "non-positive value); check the running variance and eps.")
+    scale = g / np.sqrt(v + eps)
+    return scale, be - mu * scale, mu, be, b
+
+
+def _weight(np, weight: Any, where: str):
+    w = np.asarray(weight)
+    if w.ndim < 2:
+        raise SymcostError(f"{where}: weight must have the output channels first and at "
+                           f"least 2 axes (given shape {w.shape}), e.g. (C_out, C_in/groups, "
+                           "kh, kw) or (out, in).")
+    return w, np.result_type(w, np.float32 if w.dtype.kind != "f" else w.dtype)
 
 
 def fold_conv_bn(weight: Any, bias: Any, gamma: Any, beta: Any, mean: Any, var: Any,
@@ -511,34 +611,44 @@ def fold_conv_bn(weight: Any, bias: Any, gamma: Any, beta: Any, mean: Any, var: 
     ([1.0, 1.0], [-1.0, 1.0])
     """
     np = _numpy()
-    w = np.asarray(weight)
-    if w.ndim < 2:
-        raise SymcostError(f"fold_conv_bn: weight must have the output channels first and at "
-                           f"least 2 axes (given shape {w.shape}), e.g. (C_out, C_in/groups, "
-                           "kh, kw) or (out, in).")
+    w, dtype = _weight(np, weight, "fold_conv_bn")
     c = w.shape[0]
-    dtype = np.result_type(w, np.float32 if w.dtype.kind != "f" else w.dtype)
-
-    def vector(value: Any, name: str, default: float) -> Any:
-        if value is None:
-            return np.full(c, default, dtype=dtype)
-        arr = np.asarray(value, dtype=np.result_type(np.asarray(value), dtype))
-        if arr.shape != (c,):
-            raise SymcostError(f"fold_conv_bn: {name} must have one value per output channel, "
-                               f"shape ({c},) (given {arr.shape}). Pass the BatchNorm's "
-                               f"{name} for the layer with {c} output channels.")
-        return arr
-
-    if mean is None or var is None:
-        raise SymcostError("fold_conv_bn: mean and var are required (the BatchNorm's running "
-                           "statistics); a BN without them cannot be folded.")
-    g, be = vector(gamma, "gamma", 1.0), vector(beta, "beta", 0.0)
-    mu, v = vector(mean, "mean", 0.0), vector(var, "var", 1.0)
-    b = vector(bias, "bias", 0.0)
-    if np.any(v + eps <= 0):
-        raise SymcostError("fold_conv_bn: var + eps must be positive in every channel (given a "
-                           "non-positive value); check the running variance and eps.")
-    scale = g / np.sqrt(v + eps)
+    scale, _, mu, be, b = _bn_vectors(np, c, dtype, gamma, beta, mean, var, eps, c, bias,
+                                      "fold_conv_bn")
     new_w = w * scale.reshape((c,) + (1,) * (w.ndim - 1))
     new_b = (b - mu) * scale + be
+    return new_w, new_b
+
+
+def fold_bn_conv(weight: Any, bias: Any, gamma: Any, beta: Any, mean: Any, var: Any,
+                 eps: float = 1e-5, *, groups: int = 1) -> tuple[Any, Any]:
+    """Fold a BatchNorm into the weights of the layer that *follows* it (numpy arrays).
+
+    BN(x) = s·x + t per input channel (s = γ/√(var + ε), t = β − mean·s), so a
+    convolution or linear layer after it computes Σ w·(s·x + t) + b: the folded layer has
+    ``weight'[o, i] = weight[o, i]·s[c(o, i)]`` and ``bias'[o] = bias[o] + Σ_i,k
+    weight[o, i, k]·t[c(o, i)]``, where c(o, i) is the input channel that weight reads
+    (its group's offset plus i). Exact only when the layer pads with nothing: a padded
+    zero would have been normalised to t by BN, and is 0 in the folded layer.
+
+    >>> import numpy as np
+    >>> w, b = fold_bn_conv(np.ones((1, 2, 1, 1)), None, np.array([2., 4.]),
+    ...                     np.array([0., 1.]), np.array([1., 0.]), np.array([3., 15.]),
+    ...                     eps=1.0)
+    >>> w.ravel().tolist(), b.tolist()
+    ([1.0, 1.0], [0.0])
+    """
+    np = _numpy()
+    w, dtype = _weight(np, weight, "fold_bn_conv")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 \
+            or w.shape[0] % groups:
+        raise SymcostError(f"fold_bn_conv: groups must be a positive int dividing the "
+                           f"{w.shape[0]} output channels (given {groups!r}).")
+    c_out, cin_g = w.shape[0], w.shape[1]
+    scale, shift, *_, b = _bn_vectors(np, cin_g * groups, dtype, gamma, beta, mean, var, eps,
+                                      c_out, bias, "fold_bn_conv")
+    channel = (np.arange(c_out)[:, None] // (c_out // groups)) * cin_g + np.arange(cin_g)
+    shape = (c_out, cin_g) + (1,) * (w.ndim - 2)
+    new_w = w * scale[channel].reshape(shape)
+    new_b = b + (w * shift[channel].reshape(shape)).reshape(c_out, -1).sum(axis=1)
     return new_w, new_b

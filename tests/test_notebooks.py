@@ -110,5 +110,6 @@ def test_batchnorm_folding_notebook_numbers(run):
                 "buffers          21,888               0"):
         assert row in out, row
     assert "kept    4 (batchnorm2d): it follows 3 (relu), which is not linear" in out
+    assert "folded  5.body.0 (batchnorm2d) into 5.body.1 (conv2d) (backward): +8 bias" in out
     assert "MACs change: 0" in out
     assert "OK" in out and "MISMATCH" not in out
