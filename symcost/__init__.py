@@ -48,6 +48,7 @@ from .io import load_spec, spec_from_json, spec_to_json
 from .compare import compare_conventions
 from .importers import from_torch
 from . import zoo
+from .fold import fold_batchnorm, fold_bn_conv, fold_conv_bn, fold_proof
 
 __version__ = "0.1.0"
 
@@ -72,4 +73,6 @@ __all__ = [
     # documents and the zoo
     "spec_to_json", "spec_from_json", "load_spec", "zoo", "from_torch",
     "compare_conventions",
+    # BatchNorm folding
+    "fold_proof", "fold_batchnorm", "fold_conv_bn", "fold_bn_conv",
 ]

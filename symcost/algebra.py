@@ -62,9 +62,20 @@ def equivalent(a: Any, b: Any, *, metric: str = "macs") -> bool:
 def counterexample(a: Any, b: Any, *, metric: str = "macs", limit: int = 8,
                    max_points: int = 4096) -> dict[str, int] | None:
     """The first assignment of small positive integers (1…``limit``, respecting declared
-    multiples) where a and b differ, or None."""
+    multiples) where a and b differ, or None.
+
+    The assignment names every symbol of a and b (even one that cancels in a − b), so both
+    sides can be evaluated at it.
+
+    >>> import symcost as sc
+    >>> C, K = sc.dims("C K")
+    >>> counterexample(C + 1, C)
+    {'C': 1}
+    >>> counterexample(C * K, K * C) is None
+    True
+    """
     ea, eb = _expr(a, metric, "counterexample"), _expr(b, metric, "counterexample")
-    symbols = sorted((ea - eb).free_symbols, key=lambda s: s.name)
+    symbols = sorted(ea.free_symbols | eb.free_symbols, key=lambda s: s.name)
     ranges = [[getattr(s, "multiple", 1) * k for k in range(1, limit + 1)] for s in symbols]
     for point in itertools.islice(itertools.product(*ranges), max_points):
         values = dict(zip(symbols, map(sympy.Integer, point)))

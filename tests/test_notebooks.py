@@ -98,3 +98,18 @@ def test_pytorch_notebook_matches_flop_counter(run):
     assert "symcost == FlopCounterMode at [(32, 32), (37, 45), (224, 199)]" in out
     assert "38592*(floor(H/2 - 1/2) + 1)*(floor(W/2 - 1/2) + 1) + 1664" in out
     assert "'torch': 484099712" in out and "'fvcore': 245261120" in out
+
+
+def test_batchnorm_folding_notebook_numbers(run):
+    out = "\n".join(run(ROOT / "notebooks" / "03_batchnorm_folding.ipynb"))
+    assert out.count("difference: 0 | holds: True") == 2  # the proof, with and without bias
+    assert "27 folded, 0 kept" in out
+    # MobileNetV1: MACs unchanged (paper: 569M); Keras' 4,231,976 trainable params and
+    # 21,888 BN statistics become 4,221,032 params (see tests/test_fold.py) and no buffers
+    for row in ("MACs     568,740,352     568,740,352", "params       4,231,976       4,221,032",
+                "buffers          21,888               0"):
+        assert row in out, row
+    assert "kept    4 (batchnorm2d): it follows 3 (relu), which is not linear" in out
+    assert "folded  5.body.0 (batchnorm2d) into 5.body.1 (conv2d) (backward): +8 bias" in out
+    assert "MACs change: 0" in out
+    assert "OK" in out and "MISMATCH" not in out

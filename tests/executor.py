@@ -1,0 +1,900 @@
+"""A brute-force executor: really computes each layer on an input, counting every operation.
+
+Independent of symcost's formulas: output sizes come from walking window positions, the
+arithmetic is done on :class:`Num`, a float that records each ``+ - * /``, comparison,
+``exp``, ``erf`` and ``sqrt`` it takes part in, and containers are executed node by node.
+The counts are what a direct, straightforward implementation performs; where symcost's
+census is a modelling choice, the executor implements the algorithm that choice describes:
+
+* a dot product of n terms is n multiplies and n − 1 adds (``mac`` = n, ``dot`` = 1), over
+  every tap of the window, zero padding included (padding is real zeros that get multiplied);
+* a transposed convolution scatters: each input value times each weight of its group,
+  accumulated into the output (so each product is one multiply and one add: ``mac``);
+* element-wise activations are evaluated branch-free, as a vectorised kernel does: both
+  sides of ``x > 0 ? x : a·x`` are computed and one is selected (ELU computes ``exp`` for
+  every element); a negation is a multiply;
+* BatchNorm at inference uses per-channel scale and shift computed once from the frozen
+  statistics (not counted): one multiply and one add per element;
+* pooling windows are nominal: every window holds kh·kw values, padding included (−∞ for
+  max, zeros for average), including ceil-mode overhang; softmax is the direct
+  exp / sum / divide (no max subtraction); bilinear upsampling uses precomputed weights.
+
+``run(spec, shape)`` returns the output values, the counts and, when torch is installed, the
+same computation by ``torch.nn.functional`` so the executor itself is proven right.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections import Counter
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from tests.oracle import adaptive_window_rows, window_starts
+
+# ------------------------------------------------------------------- counting numbers
+
+
+class Tally:
+    """Operation counts; ``mode`` relabels the multiplies and adds of dot products,
+    scatters and bias additions so they can be matched to the census's ``mac``, ``dot``
+    and ``bias`` entries."""
+
+    RELABEL = {"dot": {"mul": "mac_dot", "add": "dot_add"},
+               "scatter": {"mul": "mac_scatter", "add": "scatter_add"},
+               "bias": {"add": "bias"}}
+
+    def __init__(self) -> None:
+        self.counts: Counter = Counter()
+        self._mode: str | None = None
+
+    def hit(self, op: str) -> None:
+        if self._mode is not None:
+            op = self.RELABEL[self._mode].get(op, op)
+        self.counts[op] += 1
+
+    @contextlib.contextmanager
+    def mode(self, name: str) -> Iterator[None]:
+        previous, self._mode = self._mode, name
+        try:
+            yield
+        finally:
+            self._mode = previous
+
+    def census(self) -> dict[str, int]:
+        """The counts in the census's terms, after checking how dot products and
+        scatters were formed."""
+        c = Counter(self.counts)
+        mac_dot, mac_scatter = c.pop("mac_dot", 0), c.pop("mac_scatter", 0)
+        dot_add, scatter_add = c.pop("dot_add", 0), c.pop("scatter_add", 0)
+        assert dot_add == mac_dot - c["dot"], "a dot product of n terms takes n - 1 adds"
+        assert scatter_add == mac_scatter, "each scattered product is accumulated once"
+        c["mac"] = mac_dot + mac_scatter
+        return {k: v for k, v in c.items() if v}
+
+
+class Num:
+    """A float that counts the arithmetic done with it."""
+
+    __slots__ = ("t", "v")
+
+    def __init__(self, v: float, t: Tally) -> None:
+        self.v, self.t = float(v), t
+
+    def _new(self, op: str, v: float) -> Num:
+        self.t.hit(op)
+        return Num(v, self.t)
+
+    def __add__(self, o):
+        return self._new("add", self.v + _v(o))
+
+    __radd__ = __add__
+
+    def __sub__(self, o):
+        return self._new("add", self.v - _v(o))
+
+    def __rsub__(self, o):
+        return self._new("add", _v(o) - self.v)
+
+    def __mul__(self, o):
+        return self._new("mul", self.v * _v(o))
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return self._new("mul", -self.v)
+
+    def __truediv__(self, o):
+        return self._new("div", self.v / _v(o))
+
+    def __rtruediv__(self, o):
+        return self._new("div", _v(o) / self.v)
+
+    def __gt__(self, o):
+        self.t.hit("cmp")
+        return self.v > _v(o)
+
+    def __repr__(self) -> str:
+        return f"Num({self.v})"
+
+
+def _v(x) -> float:
+    return x.v if isinstance(x, Num) else float(x)
+
+
+def _unary(op: str, fn: Callable[[float], float]) -> Callable[[Num], Num]:
+    def apply(x: Num) -> Num:
+        return x._new(op, fn(x.v))
+    return apply
+
+
+def _exp(v: float) -> float:
+    try:
+        return math.exp(v)
+    except OverflowError:  # deep random networks can grow values: follow IEEE, as torch does
+        return math.inf
+
+
+exp = _unary("exp", _exp)
+erf = _unary("erf", math.erf)
+sqrt = _unary("sqrt", math.sqrt)
+
+
+def _num(b, like: Num) -> Num:
+    return b if isinstance(b, Num) else Num(b, like.t)
+
+
+def maximum(a: Num, b) -> Num:
+    """max(a, b): one comparison."""
+    return a if a > b else _num(b, a)
+
+
+def minimum(a: Num, b) -> Num:
+    """min(a, b): one comparison."""
+    return _num(b, a) if a > b else a
+
+
+def where_positive(x: Num, negative: Num) -> Num:
+    """x > 0 ? x : negative, with ``negative`` already computed (branch-free)."""
+    return x if x > 0 else negative
+
+
+def total(values) -> Num:
+    """Σ values, left to right: n − 1 additions."""
+    it = iter(values)
+    acc = next(it)
+    for v in it:
+        acc = acc + v
+    return acc
+
+
+def dot(xs, ws, t: Tally) -> Num:
+    """One dot product Σ x_i·w_i, counted as mac/dot."""
+    with t.mode("dot"):
+        out = total(x * w for x, w in zip(xs, ws))
+    t.counts["dot"] += 1
+    return out
+
+
+def num_array(values: np.ndarray, t: Tally) -> np.ndarray:
+    out = np.empty(values.shape, dtype=object)
+    for idx, v in np.ndenumerate(values):
+        out[idx] = Num(v, t)
+    return out
+
+
+def values_of(arr: np.ndarray) -> np.ndarray:
+    return np.vectorize(_v, otypes=[float])(arr) if arr.size else arr.astype(float)
+
+
+def _pair(v):
+    if isinstance(v, (tuple, list)):
+        return tuple(int(x) for x in v)
+    return (int(v), int(v))
+
+
+# ------------------------------------------------------------------------ the layers
+
+
+class Context:
+    """Random parameters, the tally, and torch (None when absent)."""
+
+    def __init__(self, rng: np.random.Generator, torch=None) -> None:
+        self.rng, self.t, self.torch = rng, Tally(), torch
+
+    def normal(self, *shape):
+        return self.rng.normal(size=shape)
+
+
+def _pad_amounts(size, k, s, d, padding):
+    if padding == "valid":
+        return 0, 0
+    if padding == "same":
+        out = -(-size // s)
+        need = max((out - 1) * s + d * (k - 1) + 1 - size, 0)
+        return need // 2, need - need // 2
+    return int(padding), int(padding)
+
+
+def _padded(x: np.ndarray, pads, fill: float, t: Tally) -> np.ndarray:
+    (top, bottom), (left, right) = pads
+    n, c, h, w = x.shape
+    out = np.empty((n, c, h + top + bottom, w + left + right), dtype=object)
+    for idx in np.ndindex(out.shape):
+        out[idx] = Num(fill, t)  # padding values are real operands
+    out[:, :, top:top + h, left:left + w] = x
+    return out
+
+
+def _conv(x, weight, bias, stride, padding, dilation, groups, ctx):
+    """Direct grouped convolution: every output is a dot product over its padded window."""
+    t = ctx.t
+    n, _c, h, w = x.shape
+    c_out, cin_g, kh, kw = weight.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    pads = [_pad_amounts(h, kh, sh, dh, padding[0]), _pad_amounts(w, kw, sw, dw, padding[1])]
+    xp = _padded(x, pads, 0.0, t)
+    hs = window_starts(h + pads[0][0] + pads[0][1] - 0, kh, sh, 0, dh)
+    ws = window_starts(w + pads[1][0] + pads[1][1], kw, sw, 0, dw)
+    out = np.empty((n, c_out, len(hs), len(ws)), dtype=object)
+    cout_g = c_out // groups
+    for b in range(n):
+        for co in range(c_out):
+            g = co // cout_g
+            for oy, y0 in enumerate(hs):
+                for ox, x0 in enumerate(ws):
+                    xs, wts = [], []
+                    for ci in range(cin_g):
+                        for ky in range(kh):
+                            for kx in range(kw):
+                                xs.append(xp[b, g * cin_g + ci, y0 + ky * dh, x0 + kx * dw])
+                                wts.append(weight[co, ci, ky, kx])
+                    v = dot(xs, wts, t)
+                    if bias is not None:
+                        with t.mode("bias"):
+                            v = v + bias[co]
+                    out[b, co, oy, ox] = v
+
+    def ref(torch, xv):
+        F = torch.nn.functional
+        xt = F.pad(torch.from_numpy(xv), (pads[1][0], pads[1][1], pads[0][0], pads[0][1]))
+        return F.conv2d(xt, torch.from_numpy(weight),
+                        None if bias is None else torch.from_numpy(bias), stride=stride,
+                        dilation=dilation, groups=groups).numpy()
+    return out, ref
+
+
+def _conv_padding(layer):
+    p = layer.padding
+    if isinstance(p, str):
+        return (p, p)
+    return _pair(p)
+
+
+def ex_conv2d(layer, x, ctx):
+    g = int(layer.groups)
+    kh, kw = _pair(layer.kernel_size)
+    w = ctx.normal(int(layer.out_channels), int(layer.in_channels) // g, kh, kw)
+    b = ctx.normal(int(layer.out_channels)) if layer.bias else None
+    return _conv(x, w, b, _pair(layer.stride), _conv_padding(layer), _pair(layer.dilation), g,
+                 ctx)
+
+
+def ex_depthwise(layer, x, ctx):
+    c, m = int(layer.in_channels), int(layer.depth_multiplier)
+    kh, kw = _pair(layer.kernel_size)
+    w = ctx.normal(c * m, 1, kh, kw)
+    b = ctx.normal(c * m) if layer.bias else None
+    return _conv(x, w, b, _pair(layer.stride), _conv_padding(layer), _pair(layer.dilation), c,
+                 ctx)
+
+
+def ex_pointwise(layer, x, ctx):
+    g = int(layer.groups)
+    w = ctx.normal(int(layer.out_channels), int(layer.in_channels) // g, 1, 1)
+    b = ctx.normal(int(layer.out_channels)) if layer.bias else None
+    return _conv(x, w, b, _pair(layer.stride), (0, 0), (1, 1), g, ctx)
+
+
+def ex_separable(layer, x, ctx):
+    depthwise, pointwise = (part for _, part in layer.parts())
+    mid, ref1 = ex_depthwise(depthwise, x, ctx)
+    out, ref2 = ex_pointwise(pointwise, mid, ctx)
+    return out, lambda torch, xv: ref2(torch, ref1(torch, xv))
+
+
+def ex_conv_transpose(layer, x, ctx):
+    """Scatter: every input value times every weight of its group, added into the output."""
+    t = ctx.t
+    n, c, h, w = x.shape
+    g = int(layer.groups)
+    c_out = int(layer.out_channels)
+    kh, kw = _pair(layer.kernel_size)
+    (sh, sw), (ph, pw) = _pair(layer.stride), _pair(layer.padding)
+    (oph, opw), (dh, dw) = _pair(layer.output_padding), _pair(layer.dilation)
+    weight = ctx.normal(c, c_out // g, kh, kw)
+    bias = ctx.normal(c_out) if layer.bias else None
+    full_h = (h - 1) * sh + dh * (kh - 1) + 1 + oph
+    full_w = (w - 1) * sw + dw * (kw - 1) + 1 + opw
+    buf = np.empty((n, c_out, full_h, full_w), dtype=object)
+    for idx in np.ndindex(buf.shape):
+        buf[idx] = Num(0.0, t)
+    cin_g, cout_g = c // g, c_out // g
+    with t.mode("scatter"):
+        for b in range(n):
+            for ci in range(c):
+                grp = ci // cin_g
+                for y in range(h):
+                    for xx in range(w):
+                        for j in range(cout_g):
+                            for ky in range(kh):
+                                for kx in range(kw):
+                                    oy, ox = y * sh + ky * dh, xx * sw + kx * dw
+                                    co = grp * cout_g + j
+                                    buf[b, co, oy, ox] = buf[b, co, oy, ox] + \
+                                        x[b, ci, y, xx] * weight[ci, j, ky, kx]
+    out = buf[:, :, ph:full_h - ph, pw:full_w - pw].copy()
+    if bias is not None:
+        with t.mode("bias"):
+            for idx in np.ndindex(out.shape):
+                out[idx] = out[idx] + bias[idx[1]]
+
+    def ref(torch, xv):
+        return torch.nn.functional.conv_transpose2d(
+            torch.from_numpy(xv), torch.from_numpy(weight),
+            None if bias is None else torch.from_numpy(bias), stride=(sh, sw),
+            padding=(ph, pw), output_padding=(oph, opw), groups=g, dilation=(dh, dw)).numpy()
+    return out, ref
+
+
+def ex_linear(layer, x, ctx):
+    fin, fout = int(layer.in_features), int(layer.out_features)
+    weight = ctx.normal(fout, fin)
+    bias = ctx.normal(fout) if layer.bias else None
+    out = np.empty(x.shape[:-1] + (fout,), dtype=object)
+    for idx in np.ndindex(x.shape[:-1]):
+        row = x[idx]
+        for o in range(fout):
+            v = dot(list(row), weight[o], ctx.t)
+            if bias is not None:
+                with ctx.t.mode("bias"):
+                    v = v + bias[o]
+            out[idx + (o,)] = v
+
+    def ref(torch, xv):
+        return torch.nn.functional.linear(torch.from_numpy(xv), torch.from_numpy(weight),
+                                          None if bias is None else torch.from_numpy(bias)
+                                          ).numpy()
+    return out, ref
+
+
+def _pool(layer, x, ctx, reduce):
+    t = ctx.t
+    n, c, h, w = x.shape
+    kh, kw = _pair(layer.kernel_size)
+    sh, sw = _pair(layer.kernel_size if layer.stride is None else layer.stride)
+    ph, pw = _pair(layer.padding)
+    dh, dw = _pair(getattr(layer, "dilation", 1))
+    hs = window_starts(h, kh, sh, ph, dh, layer.ceil_mode)
+    ws = window_starts(w, kw, sw, pw, dw, layer.ceil_mode)
+    # pad, and extend for ceil-mode overhang, so that every window holds kh*kw values
+    need_h = max(hs[-1] + dh * (kh - 1) + 1 - (h + 2 * ph), 0)
+    need_w = max(ws[-1] + dw * (kw - 1) + 1 - (w + 2 * pw), 0)
+    fill = -math.inf if reduce == "max" else 0.0
+    xp = _padded(x, [(ph, ph + need_h), (pw, pw + need_w)], fill, t)
+    out = np.empty((n, c, len(hs), len(ws)), dtype=object)
+    for b in range(n):
+        for ch in range(c):
+            for oy, y0 in enumerate(hs):
+                for ox, x0 in enumerate(ws):
+                    taps = [xp[b, ch, y0 + ky * dh, x0 + kx * dw] for ky in range(kh)
+                            for kx in range(kw)]
+                    if reduce == "max":
+                        v = taps[0]
+                        for tap in taps[1:]:
+                            v = maximum(v, tap)
+                    else:
+                        # torch's divisor (count_include_pad): the window clipped to the
+                        # padded input
+                        rows = min(y0 + kh, h + 2 * ph) - y0
+                        cols = min(x0 + kw, w + 2 * pw) - x0
+                        v = total(taps) / (rows * cols)
+                    out[b, ch, oy, ox] = v
+
+    def ref(torch, xv):
+        F = torch.nn.functional
+        xt = torch.from_numpy(xv)
+        if reduce == "max":
+            return F.max_pool2d(xt, (kh, kw), (sh, sw), (ph, pw), (dh, dw),
+                                ceil_mode=layer.ceil_mode).numpy()
+        return F.avg_pool2d(xt, (kh, kw), (sh, sw), (ph, pw), ceil_mode=layer.ceil_mode,
+                            count_include_pad=True).numpy()
+    return out, ref
+
+
+def ex_max_pool(layer, x, ctx):
+    return _pool(layer, x, ctx, "max")
+
+
+def ex_avg_pool(layer, x, ctx):
+    return _pool(layer, x, ctx, "avg")
+
+
+def _global(x, reduce):
+    n, c, _h, _w = x.shape
+    out = np.empty((n, c, 1, 1), dtype=object)
+    for b in range(n):
+        for ch in range(c):
+            vals = list(x[b, ch].ravel())
+            if reduce == "max":
+                v = vals[0]
+                for other in vals[1:]:
+                    v = maximum(v, other)
+            else:
+                v = total(vals) / len(vals)
+            out[b, ch, 0, 0] = v
+    return out
+
+
+def ex_global_avg(layer, x, ctx):
+    return _global(x, "avg"), lambda torch, xv: xv.mean(axis=(2, 3), keepdims=True)
+
+
+def ex_global_max(layer, x, ctx):
+    return _global(x, "max"), lambda torch, xv: xv.max(axis=(2, 3), keepdims=True)
+
+
+def ex_adaptive_avg(layer, x, ctx):
+    n, c, h, w = x.shape
+    oh, ow = _pair(layer.output_size)
+    rows, cols = adaptive_window_rows(h, oh), adaptive_window_rows(w, ow)
+    out = np.empty((n, c, oh, ow), dtype=object)
+    for b in range(n):
+        for ch in range(c):
+            for i, rr in enumerate(rows):
+                for j, cc in enumerate(cols):
+                    taps = [x[b, ch, r, q] for r in rr for q in cc]
+                    out[b, ch, i, j] = total(taps) / len(taps)
+
+    def ref(torch, xv):
+        return torch.nn.functional.adaptive_avg_pool2d(torch.from_numpy(xv), (oh, ow)).numpy()
+    return out, ref
+
+
+def _elementwise(fn, ref_fn):
+    def execute(layer, x, ctx):
+        out = np.empty(x.shape, dtype=object)
+        for idx in np.ndindex(x.shape):
+            out[idx] = fn(layer, x[idx], idx)
+        return out, (lambda torch, xv: ref_fn(layer, torch, torch.from_numpy(xv)).numpy())
+    return execute
+
+
+SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def _sigmoid(x):
+    return 1 / (1 + exp(-x))
+
+
+def _tanh(x):
+    return 1 - 2 / (exp(2 * x) + 1)
+
+
+def _hardsigmoid(x):
+    return minimum(maximum(x + 3, 0.0), 6.0) * (1 / 6)
+
+
+def _gelu(layer, x, idx):
+    if layer.approximate == "tanh":
+        return 0.5 * x * (1 + _tanh(SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))))
+    return x * (1 + erf(x * (1 / math.sqrt(2)))) * 0.5
+
+
+def _prelu_weights(layer, x, ctx):
+    k = int(layer.num_parameters)
+    return ctx.rng.uniform(0.05, 0.5, size=k)
+
+
+def ex_prelu(layer, x, ctx):
+    a = _prelu_weights(layer, x, ctx)
+    out = np.empty(x.shape, dtype=object)
+    for idx in np.ndindex(x.shape):
+        slope = a[idx[1]] if len(a) > 1 else a[0]
+        out[idx] = where_positive(x[idx], slope * x[idx])
+
+    def ref(torch, xv):
+        return torch.nn.functional.prelu(torch.from_numpy(xv), torch.from_numpy(a)).numpy()
+    return out, ref
+
+
+def _torch_act(name):
+    return lambda layer, torch, xt: getattr(torch.nn.functional, name)(xt)
+
+
+ACTIVATIONS = {
+    "relu": _elementwise(lambda l, x, i: maximum(x, 0.0), _torch_act("relu")),
+    "relu6": _elementwise(lambda l, x, i: minimum(maximum(x, 0.0), 6.0), _torch_act("relu6")),
+    "leaky_relu": _elementwise(
+        lambda l, x, i: where_positive(x, l.negative_slope * x),
+        lambda l, torch, xt: torch.nn.functional.leaky_relu(xt, l.negative_slope)),
+    "elu": _elementwise(lambda l, x, i: where_positive(x, 1.0 * (exp(x) - 1)),
+                        _torch_act("elu")),
+    "sigmoid": _elementwise(lambda l, x, i: _sigmoid(x), lambda l, torch, xt: torch.sigmoid(xt)),
+    "tanh": _elementwise(lambda l, x, i: _tanh(x), lambda l, torch, xt: torch.tanh(xt)),
+    "silu": _elementwise(lambda l, x, i: x * _sigmoid(x), _torch_act("silu")),
+    "hardsigmoid": _elementwise(lambda l, x, i: _hardsigmoid(x), _torch_act("hardsigmoid")),
+    "hardswish": _elementwise(lambda l, x, i: x * _hardsigmoid(x), _torch_act("hardswish")),
+    "gelu": _elementwise(_gelu, lambda l, torch, xt: torch.nn.functional.gelu(
+        xt, approximate=l.approximate)),
+}
+
+
+def ex_softmax(layer, x, ctx):
+    axis = layer.dim if layer.dim >= 0 else x.ndim + layer.dim
+    moved = np.moveaxis(x, axis, -1)
+    out = np.empty(moved.shape, dtype=object)
+    for idx in np.ndindex(moved.shape[:-1]):
+        e = [exp(v) for v in moved[idx]]
+        s = total(e)
+        out[idx] = np.array([v / s for v in e], dtype=object)
+    return np.moveaxis(out, -1, axis), (
+        lambda torch, xv: torch.softmax(torch.from_numpy(xv), dim=layer.dim).numpy())
+
+
+def ex_batchnorm(layer, x, ctx):
+    c = x.shape[1]
+    gamma = ctx.normal(c) if layer.affine else np.ones(c)
+    beta = ctx.normal(c) if layer.affine else np.zeros(c)
+    mean, var, eps = ctx.normal(c), ctx.rng.uniform(0.5, 2.0, c), 1e-5
+    scale = gamma / np.sqrt(var + eps)  # computed once from frozen statistics: not counted
+    shift = beta - mean * scale
+    out = np.empty(x.shape, dtype=object)
+    for idx in np.ndindex(x.shape):
+        out[idx] = x[idx] * scale[idx[1]] + shift[idx[1]]
+
+    def ref(torch, xv):
+        t = torch.from_numpy
+        return torch.nn.functional.batch_norm(
+            t(xv), t(mean), t(var), t(gamma) if layer.affine else None,
+            t(beta) if layer.affine else None, training=False, eps=eps).numpy()
+    return out, ref
+
+
+def _normalise(row, weight, bias, eps=1e-5):
+    n = len(row)
+    mean = total(row) / n
+    d = [v - mean for v in row]
+    var = total(v * v for v in d) / n
+    r = 1 / sqrt(var + eps)
+    y = [v * r for v in d]
+    if weight is not None:
+        y = [v * wt for v, wt in zip(y, weight)]
+    if bias is not None:
+        y = [v + bt for v, bt in zip(y, bias)]
+    return y
+
+
+def _ln_params(layer, n, ctx):
+    affine = layer.elementwise_affine
+    weight = ctx.normal(n) if affine else None
+    bias = ctx.normal(n) if affine and layer.bias else None
+    return weight, bias
+
+
+def ex_layer_norm(layer, x, ctx):
+    n = x.shape[-1]
+    weight, bias = _ln_params(layer, n, ctx)
+    out = np.empty(x.shape, dtype=object)
+    for idx in np.ndindex(x.shape[:-1]):
+        out[idx] = np.array(_normalise(list(x[idx]), weight, bias), dtype=object)
+
+    def ref(torch, xv):
+        t = torch.from_numpy
+        return torch.nn.functional.layer_norm(t(xv), (n,), None if weight is None else t(weight),
+                                              None if bias is None else t(bias)).numpy()
+    return out, ref
+
+
+def ex_layer_norm2d(layer, x, ctx):
+    moved = np.moveaxis(x, 1, -1)
+    out, ref = ex_layer_norm(layer, moved, ctx)
+    return np.moveaxis(out, -1, 1), (
+        lambda torch, xv: np.moveaxis(ref(torch, np.ascontiguousarray(np.moveaxis(xv, 1, -1))),
+                                      -1, 1))
+
+
+def ex_layer_scale(layer, x, ctx):
+    g = ctx.normal(x.shape[1])
+    out = np.empty(x.shape, dtype=object)
+    for idx in np.ndindex(x.shape):
+        out[idx] = x[idx] * g[idx[1]]
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    return out, lambda torch, xv: xv * g.reshape(shape)
+
+
+def _same(fn):
+    """Data movement: the numpy operation, and the same by torch."""
+    def execute(layer, x, ctx):
+        return fn(layer, x), (lambda torch, xv: fn(layer, xv))
+    return execute
+
+
+def _shuffle(layer, x):
+    g = int(layer.groups)
+    n, c = x.shape[:2]
+    return x.reshape((n, g, c // g) + x.shape[2:]).swapaxes(1, 2).reshape(x.shape)
+
+
+def _chunk(layer, x):
+    size = x.shape[1] // int(layer.chunks)
+    return x[:, layer.index * size:(layer.index + 1) * size]
+
+
+def ex_channel_shuffle(layer, x, ctx):
+    def ref(torch, xv):
+        return torch.nn.ChannelShuffle(int(layer.groups))(torch.from_numpy(xv)).numpy() \
+            if xv.ndim == 4 else _shuffle(layer, xv)
+    return _shuffle(layer, x), ref
+
+
+def ex_channel_chunk(layer, x, ctx):
+    def ref(torch, xv):
+        return torch.from_numpy(xv).chunk(int(layer.chunks), dim=1)[layer.index].numpy()
+    return _chunk(layer, x), ref
+
+
+def ex_permute(layer, x, ctx):
+    return x.transpose(layer.dims), (
+        lambda torch, xv: torch.from_numpy(xv).permute(*layer.dims).numpy())
+
+
+def _source_index(dst: int, size_in: int, size_out: int, scale: float | None):
+    s = (size_in / size_out) if scale is None else 1.0 / scale
+    src = max((dst + 0.5) * s - 0.5, 0.0)
+    i0 = min(math.floor(src), size_in - 1)
+    i1 = min(i0 + 1, size_in - 1)
+    return i0, i1, src - i0
+
+
+def ex_upsample(layer, x, ctx):
+    n, c, h, w = x.shape
+    if layer.size is not None:
+        oh, ow = _pair(layer.size)
+        scales = (None, None)
+    else:
+        fh, fw = _pair(layer.scale_factor)
+        oh, ow = h * fh, w * fw
+        scales = (fh, fw)
+    out = np.empty((n, c, oh, ow), dtype=object)
+    for b in range(n):
+        for ch in range(c):
+            for i in range(oh):
+                for j in range(ow):
+                    if layer.mode == "nearest":
+                        si = min(math.floor(i * (h / oh)), h - 1)
+                        sj = min(math.floor(j * (w / ow)), w - 1)
+                        out[b, ch, i, j] = x[b, ch, si, sj]
+                        continue
+                    y0, y1, ly = _source_index(i, h, oh, scales[0])
+                    x0, x1, lx = _source_index(j, w, ow, scales[1])
+                    # four weighted neighbours with precomputed weights: 4 mul, 3 add
+                    out[b, ch, i, j] = ((1 - ly) * (1 - lx)) * x[b, ch, y0, x0] + \
+                        ((1 - ly) * lx) * x[b, ch, y0, x1] + \
+                        (ly * (1 - lx)) * x[b, ch, y1, x0] + (ly * lx) * x[b, ch, y1, x1]
+
+    def ref(torch, xv):
+        F = torch.nn.functional
+        kw = dict(mode=layer.mode)
+        if layer.mode == "bilinear":
+            kw["align_corners"] = False
+        if layer.size is not None:
+            return F.interpolate(torch.from_numpy(xv), size=(oh, ow), **kw).numpy()
+        return F.interpolate(torch.from_numpy(xv), scale_factor=scales, **kw).numpy()
+    return out, ref
+
+
+def ex_custom(layer, x, ctx):
+    """The operation a drawn Custom layer declares (symcost.strategies.CUSTOM_OPERATIONS)."""
+    if layer.label == "square":
+        out = np.empty(x.shape, dtype=object)
+        for idx in np.ndindex(x.shape):
+            out[idx] = x[idx] * x[idx]
+        return out, lambda torch, xv: xv * xv
+    if layer.label == "affine":
+        out = np.empty(x.shape, dtype=object)
+        for idx in np.ndindex(x.shape):
+            out[idx] = x[idx] * 2.0 + 1.0
+        return out, lambda torch, xv: xv * 2.0 + 1.0
+    if layer.label == "channel_sum":
+        out = np.empty((x.shape[0], 1) + x.shape[2:], dtype=object)
+        for idx in np.ndindex(out.shape):
+            b, _, *rest = idx
+            out[idx] = total(x[(b, ch, *rest)] for ch in range(x.shape[1]))
+        return out, lambda torch, xv: xv.sum(axis=1, keepdims=True)
+    raise NotImplementedError(f"no executor for custom layer {layer.label!r}")
+
+
+def _identity(layer, x, ctx):
+    return x, lambda torch, xv: xv
+
+
+def ex_flatten(layer, x, ctx):
+    return x.reshape(x.shape[0], -1), lambda torch, xv: torch.flatten(torch.from_numpy(xv),
+                                                                      1).numpy()
+
+
+# ------------------------------------------------------------------------ the merges
+
+
+def ex_add(xs, ctx):
+    out = xs[0]
+    for other in xs[1:]:
+        out = out + other  # numpy broadcasts; every element addition goes through Num
+    return out
+
+
+def ex_mul(xs, ctx):
+    out = xs[0]
+    for other in xs[1:]:
+        out = out * other
+    return out
+
+
+def ex_concat(xs, ctx):
+    return np.concatenate(xs, axis=1)
+
+
+def ex_matmul(xs, ctx):
+    a, b = xs
+    if a.ndim == 2:
+        out = np.empty((a.shape[0], b.shape[1]), dtype=object)
+        for i in range(a.shape[0]):
+            for j in range(b.shape[1]):
+                out[i, j] = _dot_nums(list(a[i]), list(b[:, j]), ctx.t)
+        return out
+    batch = np.broadcast_shapes(a.shape[:2], b.shape[:2])
+    a = np.broadcast_to(a, batch + a.shape[2:])
+    b = np.broadcast_to(b, batch + b.shape[2:])
+    out = np.empty(batch + (a.shape[2], b.shape[3]), dtype=object)
+    for n, c in np.ndindex(batch):
+        for i in range(a.shape[2]):
+            for j in range(b.shape[3]):
+                out[n, c, i, j] = _dot_nums(list(a[n, c, i]), list(b[n, c, :, j]), ctx.t)
+    return out
+
+
+def _dot_nums(xs, ys, t):
+    """A dot product of two counted vectors: one multiply per pair (counted as mac)."""
+    return dot(xs, ys, t)
+
+
+MERGES = {"add": ex_add, "mul": ex_mul, "concat": ex_concat, "matmul": ex_matmul}
+
+
+def merge_ref(kind, values):
+    if kind == "add":
+        return sum(values[1:], values[0])
+    if kind == "mul":
+        out = values[0]
+        for v in values[1:]:
+            out = out * v
+        return out
+    if kind == "concat":
+        return np.concatenate(values, axis=1)
+    return np.matmul(values[0], values[1])
+
+
+#: The executor of every leaf layer kind.
+LAYERS: dict[str, Callable] = {
+    "conv2d": ex_conv2d, "depthwise_conv2d": ex_depthwise, "pointwise_conv2d": ex_pointwise,
+    "separable_conv2d": ex_separable, "conv_transpose2d": ex_conv_transpose,
+    "linear": ex_linear, "max_pool2d": ex_max_pool, "avg_pool2d": ex_avg_pool,
+    "global_avg_pool2d": ex_global_avg, "global_max_pool2d": ex_global_max,
+    "adaptive_avg_pool2d": ex_adaptive_avg, "prelu": ex_prelu, "softmax": ex_softmax,
+    "batchnorm2d": ex_batchnorm, "layer_norm": ex_layer_norm, "layer_norm2d": ex_layer_norm2d,
+    "layer_scale": ex_layer_scale, "flatten": ex_flatten, "identity": _identity,
+    "dropout": _identity, "stochastic_depth": _identity,
+    "channel_shuffle": ex_channel_shuffle, "channel_chunk": ex_channel_chunk,
+    "permute": ex_permute, "upsample": ex_upsample, "custom": ex_custom, **ACTIVATIONS,
+}
+
+#: Every kind with an executor: leaf layers and merges.
+ORACLES: set[str] = set(LAYERS) | set(MERGES)
+
+
+# ------------------------------------------------------------------ networks and runs
+
+
+def execute(spec, x: np.ndarray, ctx: Context):
+    """Run ``spec`` (a layer or any container) on the counted array ``x``.
+
+    Returns (output, reference): ``reference(torch, input values)`` recomputes the output
+    from plain float inputs with torch (the same random parameters)."""
+    from symcost.network import Graph, Parallel, Repeat, Residual, Sequential
+
+    if isinstance(spec, Sequential):
+        refs = []
+        for layer in spec.layers:
+            x, ref = execute(layer, x, ctx)
+            refs.append(ref)
+
+        def chain(torch, xv):
+            for ref in refs:
+                xv = ref(torch, xv)
+            return xv
+        return x, chain
+    if isinstance(spec, Residual):
+        body, rb = execute(spec.body, x, ctx)
+        other, ro = execute(spec.shortcut, x, ctx) if spec.shortcut is not None else \
+            (x, lambda torch, xv: xv)
+        out = MERGES[spec.merge.kind]([body, other], ctx)
+        return out, lambda torch, xv: merge_ref(spec.merge.kind, [rb(torch, xv), ro(torch, xv)])
+    if isinstance(spec, Parallel):
+        runs = [execute(b, x, ctx) for b in spec.branches]
+        out = MERGES[spec.merge.kind]([r[0] for r in runs], ctx)
+        return out, lambda torch, xv: merge_ref(spec.merge.kind, [r[1](torch, xv)
+                                                                  for r in runs])
+    if isinstance(spec, Repeat):
+        refs = []
+        for _ in range(int(spec.n)):
+            x, ref = execute(spec.body, x, ctx)
+            refs.append(ref)
+
+        def repeated(torch, xv):
+            for ref in refs:
+                xv = ref(torch, xv)
+            return xv
+        return x, repeated
+    if isinstance(spec, Graph):
+        values, refs = {"input": x}, {}
+        for gn in spec.nodes:
+            inputs = [values[i] for i in gn.inputs]
+            if gn.op.kind in MERGES:
+                values[gn.name] = MERGES[gn.op.kind](inputs, ctx)
+                refs[gn.name] = ("merge", gn.op.kind, gn.inputs)
+            else:
+                values[gn.name], ref = execute(gn.op, inputs[0], ctx)
+                refs[gn.name] = ("layer", ref, gn.inputs)
+        output = spec.output or spec.nodes[-1].name
+
+        def graph_ref(torch, xv):
+            got = {"input": xv}
+            for gn in spec.nodes:
+                what, fn, inputs = refs[gn.name]
+                args = [got[i] for i in inputs]
+                got[gn.name] = merge_ref(fn, args) if what == "merge" else fn(torch, args[0])
+            return got[output]
+        return values[output], graph_ref
+    return LAYERS[spec.kind](spec, x, ctx)
+
+
+def random_input(shape, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """(counted array, plain values) of the symcost ``shape``."""
+    dims = tuple(int(v) for v in shape.axes().values())
+    values = ctx.rng.normal(size=dims)
+    return num_array(values, ctx.t), values
+
+
+def run(spec, shape, *, seed: int = 0, torch=None):
+    """Execute ``spec`` on a random input of ``shape``.
+
+    Returns (output values, census-style counts, torch's output or None)."""
+    ctx = Context(np.random.default_rng(seed), torch)
+    x, xv = random_input(shape, ctx)
+    ctx.t.counts.clear()  # creating inputs counts nothing, but be explicit
+    out, ref = execute(spec, x, ctx)
+    counts = ctx.t.census()
+    expected = ref(torch, xv) if torch is not None else None
+    return values_of(np.asarray(out)), counts, expected
+
+
+def run_merge(kind, shapes, *, seed: int = 0):
+    """Execute a merge on random inputs; returns (output values, counts, numpy's output)."""
+    ctx = Context(np.random.default_rng(seed))
+    pairs = [random_input(s, ctx) for s in shapes]
+    ctx.t.counts.clear()
+    out = MERGES[kind]([p[0] for p in pairs], ctx)
+    return values_of(np.asarray(out)), ctx.t.census(), merge_ref(kind, [p[1] for p in pairs])
