@@ -45,6 +45,7 @@ from .layers.resample import Upsample
 from .network import Graph, GraphNode, NetworkCost, Parallel, Repeat, Residual, Sequential
 from .spec import AnyLayer
 from .io import load_spec, spec_from_json, spec_to_json
+from .io import dump, load, load_document
 from .compare import compare_conventions
 from .importers import from_torch
 from . import zoo
@@ -72,4 +73,6 @@ __all__ = [
     # documents and the zoo
     "spec_to_json", "spec_from_json", "load_spec", "zoo", "from_torch",
     "compare_conventions",
+    # spec files (JSON/YAML documents)
+    "load", "dump", "load_document",
 ]

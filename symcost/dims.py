@@ -9,8 +9,10 @@ whitelisted grammar on Python's ``ast`` tree; nothing is ever evaluated.
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Annotated, Any
 
 import sympy
@@ -19,7 +21,7 @@ from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from .errors import DimensionError
 
 __all__ = ["dim", "dims", "parse", "as_expr", "Dim", "NonNegDim", "DimPair", "NonNegDimPair",
-           "Padding", "dim_to_json", "multiple_of"]
+           "Padding", "dim_to_json", "multiple_of", "declared", "is_dim"]
 
 #: Longest string accepted as an expression, in characters.
 MAX_EXPR_LENGTH = 500
@@ -110,6 +112,29 @@ def multiple_of(symbol: sympy.Basic) -> int:
     return getattr(symbol, "multiple", 1)
 
 
+def is_dim(symbol: sympy.Basic) -> bool:
+    """True for a symbol :func:`dim` makes (with or without ``multiple_of``)."""
+    if isinstance(symbol, _MultipleDim):
+        return True
+    return isinstance(symbol, sympy.Symbol) and symbol == dim(symbol.name)
+
+
+#: Symbols a document declares, by name: :func:`parse` reads those names as these symbols.
+_DECLARED: ContextVar[Mapping[str, sympy.Symbol] | None] = ContextVar("symcost_declared",
+                                                                      default=None)
+
+
+@contextlib.contextmanager
+def declared(symbols: Mapping[str, sympy.Symbol]) -> Iterator[None]:
+    """Within the block, :func:`parse` reads each name of ``symbols`` as that symbol
+    (e.g. ``{"H": dim("H", multiple_of=32)}``), so a document's declarations survive."""
+    token = _DECLARED.set(dict(symbols))
+    try:
+        yield
+    finally:
+        _DECLARED.reset(token)
+
+
 # --------------------------------------------------------------------------- parsing
 
 
@@ -174,7 +199,9 @@ class _Converter:
         if isinstance(node, ast.Name):
             if node.id.startswith("_") or node.id in _RESERVED:
                 raise self.fail(repr(node.id))
-            return dim(_check_name(node.id, self.where))
+            name = _check_name(node.id, self.where)
+            table = _DECLARED.get()
+            return table[name] if table and name in table else dim(name)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = self.convert(node.operand, depth + 1)
             return -inner if isinstance(node.op, ast.USub) else inner
