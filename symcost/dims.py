@@ -176,6 +176,7 @@ def parse(text: str, *, where: str = "expression") -> sympy.Expr:
 
 class _Converter:
     def __init__(self, text: str, where: str) -> None:
+        self.source = text.strip()
         self.text = text if len(text) <= 60 else text[:57] + "..."
         self.where = where
 
@@ -192,6 +193,9 @@ class _Converter:
             value = node.value
             if isinstance(value, bool) or not isinstance(value, int):
                 raise self.fail(f"the literal {value!r}")
+            spelled = ast.get_source_segment(self.source, node) or ""
+            if not spelled.isdigit():  # 0x1F, 0o17, 0b11, 1_000: decimal digits only
+                raise self.fail(f"the literal {spelled!r} (write integers in decimal)")
             if len(str(value)) > MAX_INT_DIGITS:
                 raise DimensionError(f"{self.where}: integer literal longer than "
                                      f"{MAX_INT_DIGITS} digits (given {self.text!r}).")

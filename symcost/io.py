@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,7 @@ MAX_DOCUMENT_BYTES = 2_000_000
 #: Deepest nesting of objects and arrays in a document.
 MAX_NESTING = 100
 #: Most values (objects, arrays and scalars, aliases counted each time used) in a document.
-MAX_VALUES = 200_000
+MAX_VALUES = 100_000
 #: Longest string value, in characters (expressions have their own, smaller limit).
 MAX_STRING = 10_000
 #: Integers in a document have at most this many decimal digits.
@@ -313,8 +314,9 @@ def _read_file(path: Path) -> str:
                                 f"{MAX_DOCUMENT_BYTES}.")
         with path.open("rb") as handle:
             raw = handle.read(MAX_DOCUMENT_BYTES + 1)
-    except OSError as exc:
-        raise SpecFileError(f"{path}: cannot read ({exc.strerror or exc}).") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise SpecFileError(f"{path!r}: cannot read ({getattr(exc, 'strerror', None) or exc})."
+                            ) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -381,18 +383,7 @@ def _parse_yaml(text: str, source: str) -> Any:
     yaml = _yaml()
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        # libyaml's composer recurses in C: measure the nesting on the event stream first
-        depth = events = 0
-        for event in yaml.parse(text, Loader=base):
-            events += 1
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_NESTING:
-                    raise SpecFileError(f"{source}: nests deeper than {MAX_NESTING} levels.")
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-            if events > 2 * MAX_VALUES:
-                raise SpecFileError(f"{source}: more than {MAX_VALUES} values.")
+        _scan_yaml(yaml, text, base, source)
         return yaml.load(text, Loader=_strict_loader(yaml, base))
     except _DuplicateKey as exc:
         raise SpecFileError(f"{source}: the key {exc.key!r} appears twice in one mapping. "
@@ -410,7 +401,46 @@ def _parse_yaml(text: str, source: str) -> Any:
         raise SpecFileError(f"{source}: not valid YAML ({exc}).") from None
 
 
+def _scan_yaml(yaml, text: str, base: type, source: str) -> None:
+    """Bound nesting and values on the event stream, before anything is built: libyaml's
+    composer recurses in C (``'[' * 10**5`` crashes the interpreter) and building objects
+    is what costs time."""
+    stack: list[list[bool]] = []  # per open collection: [is_mapping, next node is a key]
+    values = 0
+    node_events = (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
+                   yaml.SequenceStartEvent)
+    for event in yaml.parse(text, Loader=base):
+        if isinstance(event, node_events):
+            top = stack[-1] if stack else None
+            if top is not None and top[0] and top[1]:
+                top[1] = False  # a mapping key
+            else:
+                if top is not None and top[0]:
+                    top[1] = True
+                values += 1
+                if values > MAX_VALUES:
+                    raise SpecFileError(f"{source}: more than {MAX_VALUES} values.")
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                stack.append([isinstance(event, yaml.MappingStartEvent), True])
+                if len(stack) > MAX_NESTING:
+                    raise SpecFileError(f"{source}: nests deeper than {MAX_NESTING} levels.")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            stack.pop()
+
+
 _LOADERS: dict[type, type] = {}
+
+#: Plain scalars read as YAML 1.2's core schema: decimal integers only (no 0x1F, 0o17,
+#: 1_000 or 190:20:30), true/false only (no yes/on), no timestamps.
+_CORE_RESOLVERS = (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
+    ("tag:yaml.org,2002:float",
+     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+0123456789."),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", ["<"]),
+)
 
 
 def _strict_loader(yaml, base: type) -> type:
@@ -434,8 +464,11 @@ def _strict_loader(yaml, base: type) -> type:
                     keys.add(key)
             return base.construct_mapping(self, node, deep=deep)
 
-        _LOADERS[base] = type("StrictSafeLoader", (base,),
-                              {"construct_mapping": construct_mapping})
+        loader = type("StrictSafeLoader", (base,), {"construct_mapping": construct_mapping,
+                                                     "yaml_implicit_resolvers": {}})
+        for tag, pattern, first in _CORE_RESOLVERS:
+            loader.add_implicit_resolver(tag, re.compile(pattern), list(first))
+        _LOADERS[base] = loader
     return _LOADERS[base]
 
 
