@@ -464,8 +464,8 @@ def _strict_loader(yaml, base: type) -> type:
                     keys.add(key)
             return base.construct_mapping(self, node, deep=deep)
 
-        loader = type("StrictSafeLoader", (base,), {"construct_mapping": construct_mapping,
-                                                     "yaml_implicit_resolvers": {}})
+        loader: Any = type("StrictSafeLoader", (base,), {
+            "construct_mapping": construct_mapping, "yaml_implicit_resolvers": {}})
         for tag, pattern, first in _CORE_RESOLVERS:
             loader.add_implicit_resolver(tag, re.compile(pattern), list(first))
         _LOADERS[base] = loader

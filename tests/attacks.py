@@ -73,7 +73,7 @@ def injection(sentinel: Path) -> Iterator[Attack]:
         f"(lambda: open('{s}', 'w'))()",
         f"[open('{s}', 'w') for _ in (1,)]",
         f"(x := open('{s}', 'w'))",
-        f"H.__class__.__mro__[1].__subclasses__()",
+        "H.__class__.__mro__[1].__subclasses__()",
         "().__class__.__bases__[0].__subclasses__()",
         "H.__dict__", "H.__globals__", "__builtins__", "__import__",
         f"floor.__globals__['__builtins__']['open']('{s}', 'w')",
