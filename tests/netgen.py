@@ -136,46 +136,46 @@ def _vector_layer(draw, kind: type, x: sc.Shape, mode: str) -> sc.AnyLayer | Non
     return _shape_free(draw, kind, x)
 
 
-def _leaf(draw, x: sc.Shape, mode: str) -> sc.AnyLayer:
-    kinds = list(LAYER_TYPES)
-    while True:
-        kind = draw(st.sampled_from(kinds))
-        layer = (_map_layer if x.is_map else _vector_layer)(draw, kind, x, mode)
-        if layer is not None:
-            if draw(st.integers(0, 4)) == 0:
-                layer = layer.model_copy(update={"name": draw(st.sampled_from(["a", "b_1"]))})
-            return layer
+def _leaf(draw, x: sc.Shape, mode: str, kinds: tuple[type, ...]) -> sc.AnyLayer:
+    kind = draw(st.sampled_from(kinds))
+    layer = (_map_layer if x.is_map else _vector_layer)(draw, kind, x, mode)
+    if layer is None:  # the kind does not fit here: any kind that keeps the shape does
+        layer = _shape_free(draw, draw(st.sampled_from([sc.ReLU, sc.Tanh, sc.Identity,
+                                                        sc.Dropout, sc.Custom])), x)
+    if draw(st.integers(0, 4)) == 0:
+        layer = layer.model_copy(update={"name": draw(st.sampled_from(["a", "b_1"]))})
+    return layer
 
 
-def _spec(draw, x: sc.Shape, mode: str, depth: int) -> sc.AnyLayer:
+def _spec(draw, x: sc.Shape, mode: str, depth: int, kinds: tuple[type, ...]) -> sc.AnyLayer:
     choice = draw(st.integers(0, 9)) if depth > 0 else 0
-    if choice <= 4:
-        return _leaf(draw, x, mode)
+    if choice <= 3:
+        return _leaf(draw, x, mode, kinds)
     if choice == 5:  # sequential
         layers, current = [], x
         for _ in range(draw(st.integers(1, 3))):
-            layer = _spec(draw, current, mode if mode == _ANY else _SAME_SHAPE, depth - 1)
+            layer = _spec(draw, current, mode if mode == _ANY else _SAME_SHAPE, depth - 1, kinds)
             layers.append(layer)
             current = layer.node(current).output
         return sc.Sequential(layers=layers)
     if choice == 6:  # residual
-        body = _spec(draw, x, _SAME_SHAPE, depth - 1)
-        shortcut = _leaf(draw, x, _SAME_SHAPE) if draw(st.booleans()) else None
+        body = _spec(draw, x, _SAME_SHAPE, depth - 1, kinds)
+        shortcut = _leaf(draw, x, _SAME_SHAPE, kinds) if draw(st.booleans()) else None
         return sc.Residual(body=body, shortcut=shortcut,
                            merge=draw(st.sampled_from([sc.Add(), sc.Mul()])))
     if choice == 7 and x.is_map and mode != _SAME_SHAPE:  # parallel, channels concatenated
-        branches = [_spec(draw, x, _SAME_SPATIAL, depth - 1) for _ in range(
+        branches = [_spec(draw, x, _SAME_SPATIAL, depth - 1, kinds) for _ in range(
             draw(st.integers(1, 3)))]
         return sc.Parallel(branches=branches)
     if choice == 8:
         n = draw(st.sampled_from([1, 3, sc.dim("R")]))
-        return sc.Repeat(n=n, body=_spec(draw, x, _SAME_SHAPE, depth - 1))
-    return _graph(draw, x, mode, depth)
+        return sc.Repeat(n=n, body=_spec(draw, x, _SAME_SHAPE, depth - 1, kinds))
+    return _graph(draw, x, mode, depth, kinds)
 
 
-def _graph(draw, x: sc.Shape, mode: str, depth: int) -> sc.AnyLayer:
-    a = _spec(draw, x, _SAME_SHAPE, depth - 1)
-    b = _leaf(draw, x, _SAME_SHAPE)
+def _graph(draw, x: sc.Shape, mode: str, depth: int, kinds: tuple[type, ...]) -> sc.AnyLayer:
+    a = _spec(draw, x, _SAME_SHAPE, depth - 1, kinds)
+    b = _leaf(draw, x, _SAME_SHAPE, kinds)
     nodes = [sc.GraphNode(name="a", op=a), sc.GraphNode(name="b", op=b, inputs=("a",))]
     merge = draw(st.sampled_from(["add", "mul", "matmul"] if mode == _ANY and x.is_map
                                  else ["add", "mul"]))
@@ -204,7 +204,16 @@ def input_shapes(draw) -> sc.Shape:
 
 
 @st.composite
-def networks(draw, max_depth: int = 3) -> tuple[sc.AnyLayer, sc.Shape]:
-    """``(network, input_shape)``: a shape-consistent network and the input it accepts."""
+def networks(draw, max_depth: int = 3,
+             kinds: tuple[type, ...] = LAYER_TYPES) -> tuple[sc.AnyLayer, sc.Shape]:
+    """``(network, input_shape)``: a shape-consistent network and the input it accepts.
+
+    ``kinds`` narrows the leaf layers drawn (those that cannot take the shape reaching
+    them are replaced by shape-keeping activations).
+    """
     x = draw(input_shapes())
-    return _spec(draw, x, _ANY, draw(st.integers(0, max_depth))), x
+    layers, current = [], x
+    for _ in range(draw(st.integers(1, 4))):
+        layers.append(_spec(draw, current, _ANY, max_depth, tuple(kinds)))
+        current = layers[-1].node(current).output
+    return (layers[0] if len(layers) == 1 else sc.Sequential(layers=layers)), x

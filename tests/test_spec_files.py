@@ -245,9 +245,8 @@ from symcost.cli import main
 for argv in (["report", "separable_vs_regular", "--format", "text"],
              ["report", "examples/resnet18.yaml", "--format", "latex", "--depth", "1"],
              ["report", "mobilenet_v1", "--format", "json", "--convention", "flops"],
-             ["report", "mobilenet_v1", "--at", "H=200", "W=190", "--depth", "1"],
-             ["dump", "densenet121", "--format", "yaml"],
-             ["dump", "efficientnet_b0", "--exact-floors"]):
+             ["dump", "efficientnet_b0", "--format", "yaml"],
+             ["dump", "densenet121", "--exact-floors"]):
     main(argv)
 names = "Z Y X C_in C_out K Q P A B".split()
 syms = sc.dims(" ".join(names))
@@ -262,11 +261,15 @@ sys.stdout.write(net.analyze(x, "flops").to_latex())
 
 
 def test_output_is_byte_identical_across_hash_seeds():
+    procs = [subprocess.Popen([sys.executable, "-c", _PRINT_ALL], cwd=ROOT,
+                              env={**os.environ, "PYTHONHASHSEED": seed,
+                                   "PYTHONPATH": str(ROOT)},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for seed in ("0", "1", "4242")]
     outputs = []
-    for seed in ("0", "1", "4242"):
-        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.run([sys.executable, "-c", _PRINT_ALL], cwd=ROOT, env=env,
-                              capture_output=True, check=True)
-        outputs.append(proc.stdout)
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err.decode()
+        outputs.append(out)
     assert len(outputs[0]) > 10_000
     assert outputs[0] == outputs[1] == outputs[2]
