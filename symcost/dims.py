@@ -171,7 +171,13 @@ def parse(text: str, *, where: str = "expression") -> sympy.Expr:
         reason = getattr(exc, "msg", None) or type(exc).__name__
         raise DimensionError(f"{where}: cannot parse {shown!r} ({reason}). Use names, "
                              "integers, + - * / // ** ( ) and floor/ceil/min/max.") from None
-    return _Converter(text, where).convert(tree.body, 0)
+    expr = _Converter(text, where).convert(tree.body, 0)
+    # (H**64)**64 and H**64*H**64*... combine: bound the exponents of the result too
+    for power in expr.atoms(sympy.Pow):
+        if power.exp.is_Integer and abs(power.exp) > MAX_EXPONENT:
+            raise DimensionError(f"{where}: the power {power.base}**{power.exp} exceeds the "
+                                 f"exponent limit of {MAX_EXPONENT} (given {shown!r}).")
+    return expr
 
 
 class _Converter:

@@ -537,7 +537,8 @@ def _from_data(data: Any, source: str) -> Document:
     if strict and (type(data["symcost"]) is not int or data["symcost"] != FORMAT_VERSION):
         raise SpecFileError(f"{source}: symcost: format version {data['symcost']!r} is not "
                             f"one this version reads (it reads {FORMAT_VERSION}).")
-    symbols = _symbols(data.get("symbols", {}), source)
+    given = data.get("symbols")
+    symbols = _symbols({} if given is None else given, source)
     with declared(symbols):
         network = _network(data["network"], source, "network")
         shape = _input(data.get("input"), source)

@@ -166,6 +166,46 @@ def test_fuzz_raw_text(text, fmt):
             pass
 
 
+def _mutated(draw, doc):
+    """``doc`` with one value replaced, one key renamed or one key removed, somewhere."""
+    doc = json.loads(json.dumps(doc))
+    parent, key = None, None
+    node = doc
+    while isinstance(node, (dict, list)) and node and draw(st.integers(0, 5)) > 0:
+        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+        parent, key = node, draw(st.sampled_from(keys))
+        node = node[key]
+    if parent is None:
+        return draw(json_values)
+    action = draw(st.sampled_from(["replace", "rename", "delete"]))
+    if action == "replace" or isinstance(parent, list):
+        parent[key] = draw(json_values)
+    elif action == "rename":
+        parent[draw(st.text(max_size=12))] = parent.pop(key)
+    else:
+        del parent[key]
+    return doc
+
+
+_SEEDS = [sc.io.to_document(sc.zoo.get(n).build(), input=sc.zoo.get(n).input())
+          for n in ("resnet18", "mobilenet_v1", "separable_vs_regular")]
+mutated_documents = st.builds(lambda d: d, st.sampled_from(_SEEDS)).flatmap(
+    lambda d: st.composite(lambda draw: _mutated(draw, d))())
+
+
+@settings(max_examples=100, **_FUZZ)
+@given(mutated_documents, st.sampled_from(["json", "yaml"]))
+def test_fuzz_mutated_documents(doc, fmt):
+    _fuzz_document(doc, fmt)
+
+
+@pytest.mark.slow
+@settings(max_examples=2_000, **_FUZZ)
+@given(mutated_documents, st.sampled_from(["json", "yaml"]))
+def test_fuzz_mutated_documents_slow(doc, fmt):
+    _fuzz_document(doc, fmt)
+
+
 @pytest.mark.slow
 @settings(max_examples=10_000, **_FUZZ)
 @given(any_text)
@@ -189,3 +229,11 @@ def test_fuzz_raw_text_slow(text, fmt):
             sc.load_document(text, format=fmt)
         except sc.SymcostError:
             pass
+
+
+@pytest.mark.parametrize("text", ["((H**64)**64)**64", "H**64*H**64", "(H**8)**9"])
+def test_combined_powers_are_bounded(text):
+    # regression: each ** was bounded, their product was not (H**262144 evaluated at
+    # H = 10**9 is a 2.4-million-digit integer)
+    with pytest.raises(sc.DimensionError, match="exponent limit"):
+        sc.parse(text)

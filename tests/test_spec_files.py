@@ -273,3 +273,22 @@ def test_output_is_byte_identical_across_hash_seeds():
         outputs.append(out)
     assert len(outputs[0]) > 10_000
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_the_schema_model_reads_documents_as_load_does():
+    # NetworkDocument (the source of the schema) and load agree on the shipped examples
+    from symcost.dims import declared
+    from symcost.io import NetworkDocument
+
+    for path in ("resnet18.yaml", "separable_vs_regular.json"):
+        doc = sc.load_document(EXAMPLES / path)
+        with declared(doc.symbols):
+            model = NetworkDocument.model_validate(yaml.safe_load((EXAMPLES / path).read_text()))
+        assert model.network == doc.network and model.input == doc.input
+
+
+def test_empty_symbols_and_bad_sources():
+    assert sc.load("symcost: 1\nsymbols:\nnetwork: {kind: relu}\n") == sc.ReLU()
+    for bad in (123, None, b"\xff\xfe", "no/such/file.yaml", "bad\x00path"):
+        with pytest.raises(sc.SpecFileError):
+            sc.load(bad)
