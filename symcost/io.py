@@ -619,7 +619,7 @@ def _input(data: Any, source: str) -> Shape | None:
 def _sentence(exc: SpecError) -> str:
     """The detail of a validation error, as ``unknown field; did you mean kernel_size?``."""
     text = exc.detail
-    return text.replace("unknown field. Did you mean", "unknown field; did you mean")
+    return text.replace(". Did you mean", "; did you mean")
 
 
 # ------------------------------------------------------------------------ the former API

@@ -107,6 +107,9 @@ def test_legacy_documents_still_load():
      "3.0}\n", ["network.kernel_size", "3.0"]),
     ("symcost: 1\nnetwork: {kind: conv2d, in_channels: 3, out_channels: 4, kernel_size: "
      "0x1F}\n", ["network.kernel_size", "decimal"]),
+    ('{"symcost": 1, "network": {"kind": "sequential", "layers": [{"kind": "Relu"}]}}',
+     ["network.layers[0].kind: unknown kind 'Relu'; did you mean relu?"]),
+    ('{"symcost": 1, "network": {"layers": []}}', ["network.kind: no 'kind'"]),
     ("[" * 100_000, ["nests deeper than 100"]),  # libyaml alone crashes the interpreter
 ])
 def test_errors_name_the_place_in_the_file(text, words):
