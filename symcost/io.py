@@ -30,7 +30,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import sympy
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    model_validator,
+)
 from pydantic.json_schema import GenerateJsonSchema
 
 from .dims import _check_name, declared, dim, dim_to_json, is_dim, multiple_of
@@ -65,12 +72,39 @@ _TOP_KEYS = ("symcost", "symbols", "input", "network")
 
 
 class SymbolDeclaration(BaseModel):
-    """What a document says about one symbol: a positive integer, maybe a multiple of m."""
+    """What a document says about one symbol: a size (a positive integer, maybe a multiple
+    of m) or, with ``integer: false``, a positive number such as a width multiplier."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     multiple_of: int = Field(1, ge=1, le=10**9, strict=True)
     """The size is a multiple of this (``dim(name, multiple_of=m)``); 1 when absent."""
+    integer: bool = Field(True, strict=True)
+    """False for a positive real symbol (``sympy.Symbol(name, positive=True)``), e.g. a
+    width multiplier alpha; true (the default) for a size made by ``dim``."""
+
+    @model_validator(mode="after")
+    def _multiple_of_integers(self) -> SymbolDeclaration:
+        if not self.integer and self.multiple_of != 1:
+            raise SpecError("only an integer size can be a multiple of something.",
+                            field="multiple_of", value=self.multiple_of)
+        return self
+
+    def symbol(self, name: str) -> sympy.Symbol:
+        """The symbol this declaration makes for ``name``."""
+        if not self.integer:
+            return sympy.Symbol(name, positive=True)
+        return dim(name, multiple_of=self.multiple_of)
+
+    @staticmethod
+    def of(symbol: sympy.Symbol) -> dict[str, Any] | None:
+        """The declaration of ``symbol`` as a document writes it (None: not declarable)."""
+        if is_dim(symbol):
+            m = multiple_of(symbol)
+            return {"multiple_of": m} if m != 1 else {}
+        if symbol == sympy.Symbol(symbol.name, positive=True):
+            return {"integer": False}
+        return None
 
 
 SymbolName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
@@ -147,8 +181,7 @@ def to_document(network: Spec, *, input: Shape | None = None) -> dict[str, Any]:
     symbols = _declarations(network, input)
     out: dict[str, Any] = {
         "symcost": FORMAT_VERSION,
-        "symbols": {name: ({"multiple_of": m} if (m := multiple_of(s)) != 1 else {})
-                    for name, s in sorted(symbols.items())},
+        "symbols": {name: SymbolDeclaration.of(s) for name, s in sorted(symbols.items())},
     }
     if input is not None:
         out["input"] = input.model_dump(mode="json", exclude_none=True)
@@ -205,11 +238,12 @@ def _yaml_text(data: dict[str, Any]) -> str:
 def _declarations(network: Spec, input: Shape | None) -> dict[str, sympy.Symbol]:
     seen: dict[str, tuple[sympy.Symbol, str]] = {}
     for symbol, where in _symbols_used(network, input):
-        if not is_dim(symbol):
+        if SymbolDeclaration.of(symbol) is None:
             raise SpecFileError(
-                f"dump: {where} uses {symbol}, a symbol with assumptions of its own (not a "
-                "symcost.dim); a document can only declare dims. Substitute a number or a "
-                "dim before saving.")
+                f"dump: {where} uses {symbol}, a symbol with assumptions of its own; a "
+                "document declares sizes (symcost.dim) and positive numbers "
+                f"(sympy.Symbol({symbol.name!r}, positive=True)) only. Substitute one of "
+                "those before saving.")
         first = seen.setdefault(symbol.name, (symbol, where))
         if first[0] != symbol:
             raise SpecFileError(
@@ -222,6 +256,8 @@ def _declarations(network: Spec, input: Shape | None) -> dict[str, sympy.Symbol]
 
 def _described(symbol: sympy.Symbol) -> str:
     m = multiple_of(symbol)
+    if not is_dim(symbol):
+        return "a non-dim symbol"
     return f"a multiple of {m}" if m != 1 else "a plain dim"
 
 
@@ -584,7 +620,7 @@ def _symbols(data: Any, source: str) -> dict[str, sympy.Symbol]:
             raise SpecFileError(f"{source}: symbols.{name}.{exc.field}: {_sentence(exc)}"
                                 if exc.field else f"{source}: symbols.{name}: {_sentence(exc)}"
                                 ) from None
-        out[name] = dim(name, multiple_of=parsed.multiple_of)
+        out[name] = parsed.symbol(name)
     return out
 
 
