@@ -44,7 +44,7 @@ from .layers.scale import LayerScale
 from .layers.resample import Upsample
 from .network import Graph, GraphNode, NetworkCost, Parallel, Repeat, Residual, Sequential
 from .spec import AnyLayer
-from .io import load_spec, spec_from_json, spec_to_json
+from .io import dump, load, load_document, load_spec, spec_from_json, spec_to_json
 from .compare import compare_conventions
 from .importers import from_torch
 from . import zoo
@@ -75,4 +75,6 @@ __all__ = [
     "compare_conventions",
     # BatchNorm folding
     "fold_proof", "fold_batchnorm", "fold_conv_bn", "fold_bn_conv",
+    # spec files (JSON/YAML documents)
+    "load", "dump", "load_document",
 ]

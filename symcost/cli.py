@@ -7,6 +7,9 @@
     symcost plot mobilenet_v1 --vs H --range 64:512 --out macs.png
     symcost ratio regular.json separable.json         simplified ratio of two specs
     symcost list                                      built-in networks
+    symcost report net.yaml --at H=224 W=224          a YAML (or JSON) network document
+    symcost dump resnet18 --format yaml > resnet18.yaml   a built-in network as a document
+    symcost schema > symcost.schema.json              JSON Schema of network documents
     symcost conventions                               counting conventions
 """
 
@@ -22,7 +25,7 @@ from .algebra import ratio
 from .conventions import convention_names, get_convention
 from .cost import bind_values
 from .errors import SpecFileError, SymcostError
-from .io import load_spec, spec_from_json
+from .io import document_schema, dump, load_spec, spec_from_json
 from .shapes import Shape
 
 __all__ = ["main"]
@@ -66,7 +69,7 @@ def _resolve(target: str, params: dict[str, object], values: Mapping[str, int | 
             raise SpecFileError("inline spec: no input shape. Give --input C=C_in H=H W=W.")
         return spec, shape
     path = Path(target)
-    if path.suffix.lower() == ".json" or path.exists():
+    if path.suffix.lower() in (".json", ".yaml", ".yml") or path.exists():
         if params:
             raise SymcostError("--param applies to built-in networks only; edit the file "
                                "instead.")
@@ -99,7 +102,8 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="symcost", description="Exact, closed-form cost formulas for neural networks.")
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("report", help="per-layer cost report of a network")
-    rep.add_argument("network", help="a built-in name (see 'symcost list') or a JSON file")
+    rep.add_argument("network", help="a built-in name (see 'symcost list') or a JSON/YAML "
+                     "network document")
     rep.add_argument("--at", nargs="+", default=[], metavar="NAME=INT",
                      help="evaluate at these values (e.g. H=224 W=224); without it the "
                           "report shows closed forms")
@@ -132,6 +136,16 @@ def _build_parser() -> argparse.ArgumentParser:
     ratio.add_argument("--convention", default="seed")
     ratio.add_argument("--at", nargs="+", default=[], metavar="NAME=INT",
                        help="also print the ratio's value at these sizes")
+    dmp = sub.add_parser("dump", help="a built-in network as a JSON/YAML network document")
+    dmp.add_argument("network", help="a built-in name (see 'symcost list')")
+    dmp.add_argument("--format", default="json", choices=["json", "yaml"])
+    dmp.add_argument("--param", nargs="+", default=[], metavar="NAME=VALUE",
+                     help="builder arguments (e.g. alpha=0.75)")
+    dmp.add_argument("--exact-floors", action="store_true",
+                     help="declare H and W plain sizes instead of multiples of the total "
+                          "stride (closed forms then keep their floors)")
+    dmp.add_argument("--out", default=None, help="write here instead of standard output")
+    sub.add_parser("schema", help="JSON Schema of network documents")
     sub.add_parser("list", help="built-in networks")
     sub.add_parser("conventions", help="counting conventions")
     return parser
@@ -217,6 +231,23 @@ def _ratio(args) -> str:
     return out
 
 
+def _dump(args) -> str:
+    entry = zoo.get(args.network)
+    try:
+        spec = entry.build(**_params(args.param))
+    except TypeError as exc:  # an unknown builder keyword
+        raise SymcostError(f"--param: {exc}.") from None
+    text = dump(spec, args.out, format=args.format,
+                input=entry.input(multiple=not args.exact_floors))
+    return f"wrote {args.out}\n" if args.out else text
+
+
+def _schema() -> str:
+    import json
+
+    return json.dumps(document_schema(), indent=2) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _build_parser().parse_args(argv)
@@ -229,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
             out = _plot(args)
         elif args.command == "ratio":
             out = _ratio(args)
+        elif args.command == "dump":
+            out = _dump(args)
+        elif args.command == "schema":
+            out = _schema()
         else:
             out = _report(args)
     except SymcostError as exc:

@@ -9,8 +9,10 @@ whitelisted grammar on Python's ``ast`` tree; nothing is ever evaluated.
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Annotated, Any
 
 import sympy
@@ -19,7 +21,7 @@ from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from .errors import DimensionError
 
 __all__ = ["dim", "dims", "parse", "as_expr", "Dim", "NonNegDim", "DimPair", "NonNegDimPair",
-           "Padding", "dim_to_json", "multiple_of"]
+           "Padding", "dim_to_json", "multiple_of", "declared", "is_dim"]
 
 #: Longest string accepted as an expression, in characters.
 MAX_EXPR_LENGTH = 500
@@ -110,6 +112,29 @@ def multiple_of(symbol: sympy.Basic) -> int:
     return getattr(symbol, "multiple", 1)
 
 
+def is_dim(symbol: sympy.Basic) -> bool:
+    """True for a symbol :func:`dim` makes (with or without ``multiple_of``)."""
+    if isinstance(symbol, _MultipleDim):
+        return True
+    return isinstance(symbol, sympy.Symbol) and symbol == dim(symbol.name)
+
+
+#: Symbols a document declares, by name: :func:`parse` reads those names as these symbols.
+_DECLARED: ContextVar[Mapping[str, sympy.Symbol] | None] = ContextVar("symcost_declared",
+                                                                      default=None)
+
+
+@contextlib.contextmanager
+def declared(symbols: Mapping[str, sympy.Symbol]) -> Iterator[None]:
+    """Within the block, :func:`parse` reads each name of ``symbols`` as that symbol
+    (e.g. ``{"H": dim("H", multiple_of=32)}``), so a document's declarations survive."""
+    token = _DECLARED.set(dict(symbols))
+    try:
+        yield
+    finally:
+        _DECLARED.reset(token)
+
+
 # --------------------------------------------------------------------------- parsing
 
 
@@ -146,11 +171,18 @@ def parse(text: str, *, where: str = "expression") -> sympy.Expr:
         reason = getattr(exc, "msg", None) or type(exc).__name__
         raise DimensionError(f"{where}: cannot parse {shown!r} ({reason}). Use names, "
                              "integers, + - * / // ** ( ) and floor/ceil/min/max.") from None
-    return _Converter(text, where).convert(tree.body, 0)
+    expr = _Converter(text, where).convert(tree.body, 0)
+    # (H**64)**64 and H**64*H**64*... combine: bound the exponents of the result too
+    for power in expr.atoms(sympy.Pow):
+        if power.exp.is_Integer and abs(power.exp) > MAX_EXPONENT:
+            raise DimensionError(f"{where}: the power {power.base}**{power.exp} exceeds the "
+                                 f"exponent limit of {MAX_EXPONENT} (given {shown!r}).")
+    return expr
 
 
 class _Converter:
     def __init__(self, text: str, where: str) -> None:
+        self.source = text.strip()
         self.text = text if len(text) <= 60 else text[:57] + "..."
         self.where = where
 
@@ -167,6 +199,9 @@ class _Converter:
             value = node.value
             if isinstance(value, bool) or not isinstance(value, int):
                 raise self.fail(f"the literal {value!r}")
+            spelled = ast.get_source_segment(self.source, node) or ""
+            if not spelled.isdigit():  # 0x1F, 0o17, 0b11, 1_000: decimal digits only
+                raise self.fail(f"the literal {spelled!r} (write integers in decimal)")
             if len(str(value)) > MAX_INT_DIGITS:
                 raise DimensionError(f"{self.where}: integer literal longer than "
                                      f"{MAX_INT_DIGITS} digits (given {self.text!r}).")
@@ -174,7 +209,9 @@ class _Converter:
         if isinstance(node, ast.Name):
             if node.id.startswith("_") or node.id in _RESERVED:
                 raise self.fail(repr(node.id))
-            return dim(_check_name(node.id, self.where))
+            name = _check_name(node.id, self.where)
+            table = _DECLARED.get()
+            return table[name] if table and name in table else dim(name)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = self.convert(node.operand, depth + 1)
             return -inner if isinstance(node.op, ast.USub) else inner

@@ -1,27 +1,664 @@
-"""Specs as JSON: one document per network, lossless in both directions.
+"""Network documents: JSON and YAML files that load as exactly the network that was saved.
 
-A network document is ``{"network": <spec>, "input": <shape>}`` (``input`` optional);
-a bare spec (an object with a ``kind``) is accepted too. Integers stay JSON integers,
-expressions are strings read back by the safe parser of :mod:`symcost.dims`.
+A document names its format version, the symbols it uses, its input and its network::
+
+    {"symcost": 1,
+     "symbols": {"H": {"multiple_of": 32}, "W": {"multiple_of": 32}},
+     "input": {"N": 1, "C": 3, "H": "H", "W": "W"},
+     "network": {"kind": "sequential", "layers": [...]}}
+
+Integers stay integers; expressions are strings read back by the safe parser of
+:mod:`symcost.dims`, with each declared name read as its declared symbol (so
+``dim("H", multiple_of=32)`` survives the trip). Reading never runs code: JSON goes through
+:func:`json.loads`, YAML through a safe loader only, and every document is bounded in bytes,
+nesting depth and number of values before any of it is validated. Writing is canonical: the
+same network gives the same bytes on every machine and every run.
+
+Older documents (``{"network": ..., "input": ...}`` without ``"symcost"``, or a bare spec with
+a ``kind``) are still read; their names are plain :func:`~symcost.dims.dim` symbols.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import ValidationError
+import sympy
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    model_validator,
+)
+from pydantic.json_schema import GenerateJsonSchema
 
-from .errors import SpecError, SpecFileError
+from .dims import _check_name, declared, dim, dim_to_json, is_dim, multiple_of
+from .errors import DimensionError, SpecError, SpecFileError
 from .layers.base import Spec, reraise_validation
+from .layers.custom import Custom
 from .shapes import Shape
-from .spec import spec_adapter
+from .spec import AnyLayer, spec_adapter
 
-__all__ = ["spec_to_json", "spec_from_json", "load_spec", "document"]
+__all__ = ["load", "dump", "load_document", "Document", "NetworkDocument", "SymbolDeclaration",
+           "document_schema", "spec_to_json", "spec_from_json", "load_spec", "document",
+           "MAX_DOCUMENT_BYTES", "MAX_NESTING", "MAX_VALUES"]
 
-#: Largest document read, in bytes.
-MAX_DOCUMENT_BYTES = 10_000_000
+#: Largest document read, in bytes (the largest built-in network is about 65 kB as JSON).
+MAX_DOCUMENT_BYTES = 2_000_000
+#: Deepest nesting of objects and arrays in a document.
+MAX_NESTING = 100
+#: Most values (objects, arrays and scalars, aliases counted each time used) in a document.
+MAX_VALUES = 100_000
+#: Longest string value, in characters (expressions have their own, smaller limit).
+MAX_STRING = 10_000
+#: Integers in a document have at most this many decimal digits.
+MAX_INT_DIGITS = 40
+#: The document format this version writes and reads.
+FORMAT_VERSION = 1
+
+_FORMATS = ("json", "yaml")
+_TOP_KEYS = ("symcost", "symbols", "input", "network")
+
+
+# ------------------------------------------------------------------------ the schema
+
+
+class SymbolDeclaration(BaseModel):
+    """What a document says about one symbol: a size (a positive integer, maybe a multiple
+    of m) or, with ``integer: false``, a positive number such as a width multiplier."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    multiple_of: int = Field(1, ge=1, le=10**9, strict=True)
+    """The size is a multiple of this (``dim(name, multiple_of=m)``); 1 when absent."""
+    integer: bool = Field(True, strict=True)
+    """False for a positive real symbol (``sympy.Symbol(name, positive=True)``), e.g. a
+    width multiplier alpha; true (the default) for a size made by ``dim``."""
+
+    @model_validator(mode="after")
+    def _multiple_of_integers(self) -> SymbolDeclaration:
+        if not self.integer and self.multiple_of != 1:
+            raise SpecError("only an integer size can be a multiple of something.",
+                            field="multiple_of", value=self.multiple_of)
+        return self
+
+    def symbol(self, name: str) -> sympy.Symbol:
+        """The symbol this declaration makes for ``name``."""
+        if not self.integer:
+            return sympy.Symbol(name, positive=True)
+        return dim(name, multiple_of=self.multiple_of)
+
+    @staticmethod
+    def of(symbol: sympy.Symbol) -> dict[str, Any] | None:
+        """The declaration of ``symbol`` as a document writes it (None: not declarable)."""
+        if is_dim(symbol):
+            m = multiple_of(symbol)
+            return {"multiple_of": m} if m != 1 else {}
+        if symbol == sympy.Symbol(symbol.name, positive=True):
+            return {"integer": False}
+        return None
+
+
+SymbolName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
+                                              max_length=100)]
+
+
+class NetworkDocument(BaseModel):
+    """A network document: what :func:`dump` writes, :func:`load` reads and
+    ``symcost schema`` describes."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True,
+                              title="symcost network document")
+
+    symcost: Literal[1]
+    """Format version of the document."""
+    symbols: dict[SymbolName, SymbolDeclaration] = {}
+    """Every symbol the input and network use, by name (``{}`` for a plain size)."""
+    input: Shape | None = None
+    """The input shape, e.g. ``{"C": 3, "H": "H", "W": "W"}`` (N defaults to 1)."""
+    network: AnyLayer
+    """The network: any layer or container spec, tagged by ``kind``."""
+
+
+class _SchemaGenerator(GenerateJsonSchema):
+    """Writes sympy defaults (``N = 1``) the way documents spell them."""
+
+    def encode_default(self, dft: Any) -> Any:
+        return super().encode_default(_jsonable(dft))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, sympy.Basic):
+        return dim_to_json(value)  # type: ignore[arg-type]
+    if isinstance(value, (tuple, list)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def document_schema() -> dict[str, Any]:
+    """The JSON Schema of a network document, generated from the pydantic models."""
+    schema = NetworkDocument.model_json_schema(schema_generator=_SchemaGenerator)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+# ------------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded document: the network, its input shape (or None) and its symbols."""
+
+    network: Spec
+    input: Shape | None
+    symbols: Mapping[str, sympy.Symbol]
+
+
+# ------------------------------------------------------------------------ writing
+
+
+def to_document(network: Spec, *, input: Shape | None = None) -> dict[str, Any]:
+    """The JSON-ready dict of a network document, symbols declared.
+
+    Raises :class:`SpecFileError` when a name stands for two different symbols (``H`` as
+    a multiple of 32 in one place and plain in another) or for a symbol that is not a
+    :func:`~symcost.dims.dim` (a rational width multiplier): such a network has no document
+    that reads back as the same network.
+    """
+    if not isinstance(network, Spec):
+        raise SpecFileError(f"dump: expected a symcost spec (a layer or container), got "
+                            f"{type(network).__name__}.")
+    if input is not None and not isinstance(input, Shape):
+        raise SpecFileError(f"dump: input must be a symcost.Shape (given {input!r}).")
+    symbols = _declarations(network, input)
+    out: dict[str, Any] = {
+        "symcost": FORMAT_VERSION,
+        "symbols": {name: SymbolDeclaration.of(s) for name, s in sorted(symbols.items())},
+    }
+    if input is not None:
+        out["input"] = input.model_dump(mode="json", exclude_none=True)
+    out["network"] = network.model_dump(mode="json", exclude_defaults=True)
+    return out
+
+
+def dump(network: Spec, path: str | Path | None = None, *, format: str | None = None,
+         input: Shape | None = None) -> str:
+    """Write ``network`` (and its ``input`` shape) as a JSON or YAML document.
+
+    Returns the text; with ``path`` also writes it there. ``format`` is ``"json"`` or
+    ``"yaml"``; by default the path's suffix decides (``.yaml``/``.yml``), else JSON.
+    The text is canonical (same network, same bytes) and is checked to load back as the
+    same network before it is returned.
+
+    >>> import symcost as sc
+    >>> H = sc.dim("H", multiple_of=32)
+    >>> print(sc.dump(sc.ReLU(), input=sc.Shape(C=3, H=H, W=H), format="yaml"), end="")
+    symcost: 1
+    symbols:
+      H:
+        multiple_of: 32
+    input:
+      N: 1
+      C: 3
+      H: H
+      W: H
+    network:
+      kind: relu
+    """
+    fmt = _format_of(format, path, default="json")
+    data = to_document(network, input=input)
+    text = _yaml_text(data) if fmt == "yaml" else json.dumps(data, indent=2) + "\n"
+    again = _read_text(text, fmt, "dump")
+    if again.network != network or again.input != input:  # pragma: no cover - a bug guard
+        raise SpecFileError("dump: the document would not load back as the same network; "
+                            "please report this as a symcost bug.")
+    if path is not None:
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise SpecFileError(f"{path}: cannot write ({exc.strerror or exc}).") from None
+    return text
+
+
+def _yaml_text(data: dict[str, Any]) -> str:
+    yaml = _yaml()
+    # the pure-Python dumper on every machine: libyaml's emitter formats differently
+    return yaml.dump(data, Dumper=yaml.SafeDumper, sort_keys=False, default_flow_style=False,
+                     allow_unicode=False, width=100)
+
+
+def _declarations(network: Spec, input: Shape | None) -> dict[str, sympy.Symbol]:
+    seen: dict[str, tuple[sympy.Symbol, str]] = {}
+    for symbol, where in _symbols_used(network, input):
+        if SymbolDeclaration.of(symbol) is None:
+            raise SpecFileError(
+                f"dump: {where} uses {symbol}, a symbol with assumptions of its own; a "
+                "document declares sizes (symcost.dim) and positive numbers "
+                f"(sympy.Symbol({symbol.name!r}, positive=True)) only. Substitute one of "
+                "those before saving.")
+        first = seen.setdefault(symbol.name, (symbol, where))
+        if first[0] != symbol:
+            raise SpecFileError(
+                f"dump: the name {symbol.name!r} stands for two different symbols: "
+                f"{_described(first[0])} at {first[1]} and {_described(symbol)} at {where}. "
+                f"Use one symbol per name, e.g. dim({symbol.name!r}, multiple_of=...) "
+                "everywhere.")
+    return {name: symbol for name, (symbol, _) in seen.items()}
+
+
+def _described(symbol: sympy.Symbol) -> str:
+    m = multiple_of(symbol)
+    if not is_dim(symbol):
+        return "a non-dim symbol"
+    return f"a multiple of {m}" if m != 1 else "a plain dim"
+
+
+def _symbols_used(network: Spec, input: Shape | None) -> Iterator[tuple[sympy.Symbol, str]]:
+    """Every free symbol with the first place it occurs, in a fixed order.
+
+    A :class:`Custom` layer's N, C, H, W name the axes of its input, not document symbols.
+    """
+    stack: list[tuple[Any, str, bool]] = [(network, "network", False)]
+    if input is not None:
+        stack.append((input, "input", False))
+    while stack:
+        value, where, custom = stack.pop()
+        if isinstance(value, BaseModel):
+            inner = custom or isinstance(value, Custom)
+            fields = list(type(value).model_fields)
+            stack.extend((getattr(value, f), f"{where}.{f}", inner) for f in reversed(fields))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, f"{where}[{i}]", custom) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, dict):
+            stack.extend((v, f"{where}.{k}", custom) for k, v in reversed(list(value.items())))
+        elif isinstance(value, sympy.Basic):
+            for symbol in sorted(value.free_symbols, key=lambda s: s.name):
+                if not (custom and symbol.name in ("N", "C", "H", "W")):
+                    yield symbol, where
+
+
+# ------------------------------------------------------------------------ reading
+
+
+def load(source: str | Path | bytes, *, format: str | None = None) -> Spec:
+    """Read a network from a document: a path, or the document's text.
+
+    A ``str`` is document text when it starts with ``{`` or spans several lines, else a
+    path. ``format`` (``"json"``/``"yaml"``) defaults to the path's suffix, or to JSON for
+    text that starts with ``{`` and YAML otherwise. Use :func:`load_document` for the input
+    shape and the symbols too.
+
+    >>> import symcost as sc
+    >>> sc.load('{"symcost": 1, "network": {"kind": "relu"}}')
+    ReLU()
+    """
+    return load_document(source, format=format).network
+
+
+def load_document(source: str | Path | bytes, *, format: str | None = None) -> Document:
+    """Read a document: its network, input shape and declared symbols (see :func:`load`)."""
+    if isinstance(source, Path) or (isinstance(source, str) and not _is_text(source)):
+        path = Path(source)
+        text = _read_file(path)
+        return _read_text(text, _format_of(format, path, default=_sniff(text)), str(path))
+    if isinstance(source, bytes):
+        if len(source) > MAX_DOCUMENT_BYTES:
+            raise SpecFileError(f"document: {len(source)} bytes, larger than the limit of "
+                                f"{MAX_DOCUMENT_BYTES}.")
+        try:
+            source = source.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SpecFileError(f"document: not UTF-8 text ({exc.reason} at byte "
+                                f"{exc.start}).") from None
+    if not isinstance(source, str):
+        raise SpecFileError(f"load: expected a path or the document's text, got "
+                            f"{type(source).__name__}.")
+    return _read_text(source, _format_of(format, None, default=_sniff(source)), "document")
+
+
+def _is_text(source: str) -> bool:
+    return source.lstrip().startswith("{") or "\n" in source or len(source) > 4096
+
+
+def _sniff(text: str) -> str:
+    return "json" if text.lstrip().startswith(("{", "[")) else "yaml"
+
+
+def _format_of(format: str | None, path: str | Path | None, default: str) -> str:
+    if format is None:
+        suffix = Path(path).suffix.lower() if path is not None else ""
+        return {".json": "json", ".yaml": "yaml", ".yml": "yaml"}.get(suffix, default)
+    if format not in _FORMATS:
+        raise SpecFileError(f"format: {format!r} is not a document format. Use 'json' or "
+                            "'yaml'.")
+    return format
+
+
+def _read_file(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise SpecFileError(f"{path}: {size} bytes, larger than the limit of "
+                                f"{MAX_DOCUMENT_BYTES}.")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_DOCUMENT_BYTES + 1)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise SpecFileError(f"{path!r}: cannot read ({getattr(exc, 'strerror', None) or exc})."
+                            ) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})."
+                            ) from None
+
+
+def _read_text(text: str, fmt: str, source: str) -> Document:
+    if len(text) > MAX_DOCUMENT_BYTES or len(text.encode("utf-8", "replace")) \
+            > MAX_DOCUMENT_BYTES:
+        raise SpecFileError(f"{source}: larger than the limit of {MAX_DOCUMENT_BYTES} bytes.")
+    data = _parse_yaml(text, source) if fmt == "yaml" else _parse_json(text, source)
+    _check_values(data, source)
+    return _from_data(data, source)
+
+
+# ---- syntax
+
+
+def _parse_json(text: str, source: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except _DuplicateKey as exc:
+        raise SpecFileError(f"{source}: the key {exc.key!r} appears twice in one object. "
+                            "Keep one.") from None
+    except json.JSONDecodeError as exc:
+        raise SpecFileError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno}, "
+                            f"column {exc.colno}). Check the file's syntax.") from None
+    except RecursionError:
+        raise SpecFileError(f"{source}: nests deeper than {MAX_NESTING} levels.") from None
+    except ValueError as exc:  # NaN/Infinity, integers beyond Python's digit limit
+        raise SpecFileError(f"{source}: not valid JSON ({exc}).") from None
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a document may hold")
+
+
+def _yaml():
+    try:
+        import yaml
+    except ImportError:  # pragma: no cover - PyYAML is in the test extra
+        raise SpecFileError("YAML documents need PyYAML: pip install 'symcost[yaml]' (or "
+                            "save the document as JSON).") from None
+    return yaml
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    yaml = _yaml()
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        _scan_yaml(yaml, text, base, source)
+        return yaml.load(text, Loader=_strict_loader(yaml, base))
+    except _DuplicateKey as exc:
+        raise SpecFileError(f"{source}: the key {exc.key!r} appears twice in one mapping. "
+                            "Keep one.") from None
+    except yaml.MarkedYAMLError as exc:
+        where = f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
+        raise SpecFileError(f"{source}: not valid YAML ({exc.problem}{where}). Documents "
+                            "use plain YAML: no tags such as !!python/object.") from None
+    except yaml.YAMLError as exc:
+        raise SpecFileError(f"{source}: not valid YAML ({exc}).") from None
+    except RecursionError:  # pragma: no cover - the event scan stops deep nesting first
+        raise SpecFileError(f"{source}: nests deeper than {MAX_NESTING} levels.") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # a scalar its resolver cannot turn into a value (an integer beyond the digit limit)
+        raise SpecFileError(f"{source}: not valid YAML ({exc}).") from None
+
+
+def _scan_yaml(yaml, text: str, base: type, source: str) -> None:
+    """Bound nesting and values on the event stream, before anything is built: libyaml's
+    composer recurses in C (``'[' * 10**5`` crashes the interpreter) and building objects
+    is what costs time."""
+    stack: list[list[bool]] = []  # per open collection: [is_mapping, next node is a key]
+    values = 0
+    node_events = (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
+                   yaml.SequenceStartEvent)
+    for event in yaml.parse(text, Loader=base):
+        if isinstance(event, node_events):
+            top = stack[-1] if stack else None
+            if top is not None and top[0] and top[1]:
+                top[1] = False  # a mapping key
+            else:
+                if top is not None and top[0]:
+                    top[1] = True
+                values += 1
+                if values > MAX_VALUES:
+                    raise SpecFileError(f"{source}: more than {MAX_VALUES} values.")
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                stack.append([isinstance(event, yaml.MappingStartEvent), True])
+                if len(stack) > MAX_NESTING:
+                    raise SpecFileError(f"{source}: nests deeper than {MAX_NESTING} levels.")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            stack.pop()
+
+
+_LOADERS: dict[type, type] = {}
+
+#: Plain scalars read as YAML 1.2's core schema: decimal integers only (no 0x1F, 0o17,
+#: 1_000 or 190:20:30), true/false only (no yes/on), no timestamps.
+_CORE_RESOLVERS = (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
+    ("tag:yaml.org,2002:float",
+     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+0123456789."),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", ["<"]),
+)
+
+
+def _strict_loader(yaml, base: type) -> type:
+    """``base`` (a safe loader) that refuses duplicate keys within one mapping."""
+    if base not in _LOADERS:
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                keys = set()
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node, deep=True)
+                    try:
+                        duplicate = key in keys
+                    except TypeError:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, "a mapping key must be a plain string",
+                            key_node.start_mark) from None
+                    if duplicate:
+                        raise _DuplicateKey(str(key))
+                    keys.add(key)
+            return base.construct_mapping(self, node, deep=deep)
+
+        loader: Any = type("StrictSafeLoader", (base,), {
+            "construct_mapping": construct_mapping, "yaml_implicit_resolvers": {}})
+        for tag, pattern, first in _CORE_RESOLVERS:
+            loader.add_implicit_resolver(tag, re.compile(pattern), list(first))
+        _LOADERS[base] = loader
+    return _LOADERS[base]
+
+
+def _check_values(data: Any, source: str) -> None:
+    """Bound the parsed data (values, depth, numbers, strings) and keep it to JSON types."""
+    count = 0
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            raise SpecFileError(f"{source}: more than {MAX_VALUES} values (YAML aliases count "
+                                "each time they are used).")
+        if depth > MAX_NESTING:
+            raise SpecFileError(f"{source}: nests deeper than {MAX_NESTING} levels.")
+        label = where or "the document"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise SpecFileError(f"{source}: {label}: the key {key!r} is not a string.")
+                stack.append((item, f"{where}.{key}" if where else key, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value))
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            if value.bit_length() > 3.33 * MAX_INT_DIGITS and \
+                    len(str(abs(value))) > MAX_INT_DIGITS:
+                raise SpecFileError(f"{source}: {label}: an integer of more than "
+                                    f"{MAX_INT_DIGITS} digits.")
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise SpecFileError(f"{source}: {label}: {value} is not a number a document "
+                                    "may hold. Sizes are integers or expressions.")
+        elif isinstance(value, str):
+            if len(value) > MAX_STRING:
+                raise SpecFileError(f"{source}: {label}: a string of {len(value)} characters "
+                                    f"(the limit is {MAX_STRING}).")
+        else:
+            raise SpecFileError(f"{source}: {label}: a {type(value).__name__} value; "
+                                "documents hold only objects, arrays, strings, numbers, "
+                                "booleans and null.")
+
+
+# ---- structure
+
+
+def _from_data(data: Any, source: str) -> Document:
+    if not isinstance(data, dict):
+        raise SpecFileError(f"{source}: expected an object with a 'network' (a spec with a "
+                            f"'kind'), got {_type_name(data)}.")
+    if "kind" in data:  # a bare spec
+        return Document(_network(data, source, "network"), None, {})
+    unknown = [k for k in data if k not in _TOP_KEYS]
+    if unknown:
+        bad = unknown[0]
+        near = difflib.get_close_matches(bad, _TOP_KEYS, n=1)
+        hint = f"did you mean {near[0]}?" if near else \
+            "a document has the keys " + ", ".join(_TOP_KEYS) + "."
+        raise SpecFileError(f"{source}: {bad}: unknown field; {hint}")
+    if "network" not in data:
+        raise SpecFileError(f"{source}: no 'network'. A document is "
+                            '{"symcost": 1, "symbols": {...}, "input": {...}, '
+                            '"network": {"kind": ...}}.')
+    strict = "symcost" in data
+    if strict and (type(data["symcost"]) is not int or data["symcost"] != FORMAT_VERSION):
+        raise SpecFileError(f"{source}: symcost: format version {data['symcost']!r} is not "
+                            f"one this version reads (it reads {FORMAT_VERSION}).")
+    given = data.get("symbols")
+    symbols = _symbols({} if given is None else given, source)
+    with declared(symbols):
+        network = _network(data["network"], source, "network")
+        shape = _input(data.get("input"), source)
+    if strict:
+        for symbol, where in _symbols_used(network, shape):
+            if symbol.name not in symbols:
+                raise SpecFileError(
+                    f"{source}: {where}: the symbol {symbol.name!r} is not declared. Add it "
+                    f'to "symbols", e.g. "symbols": {{"{symbol.name}": {{}}}} (or '
+                    f'{{"multiple_of": 32}} for a size that is a multiple of 32).')
+    return Document(network, shape, symbols)
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", int: "an integer",
+            float: "a number", bool: "a boolean", type(None): "null"}.get(type(value),
+                                                                           type(value).__name__)
+
+
+_SYMBOLS_ADAPTER: TypeAdapter = TypeAdapter(dict[str, SymbolDeclaration])
+
+
+def _symbols(data: Any, source: str) -> dict[str, sympy.Symbol]:
+    if not isinstance(data, dict):
+        raise SpecFileError(f"{source}: symbols: expected an object such as "
+                            f'{{"H": {{"multiple_of": 32}}, "C_in": {{}}}}, got '
+                            f"{_type_name(data)}.")
+    out = {}
+    for name, declaration in data.items():
+        try:
+            _check_name(name, f"symbols.{name}")
+        except DimensionError as exc:
+            raise SpecFileError(f"{source}: {exc}") from None
+        if declaration is None:
+            declaration = {}
+        if not isinstance(declaration, dict):
+            raise SpecFileError(f"{source}: symbols.{name}: expected an object, {{}} or "
+                                f'{{"multiple_of": 32}}, got {_type_name(declaration)}.')
+        try:
+            with reraise_validation(f"symbols.{name}", declaration, SymbolDeclaration):
+                parsed = SymbolDeclaration.model_validate(declaration)
+        except SpecError as exc:
+            raise SpecFileError(f"{source}: symbols.{name}.{exc.field}: {_sentence(exc)}"
+                                if exc.field else f"{source}: symbols.{name}: {_sentence(exc)}"
+                                ) from None
+        out[name] = parsed.symbol(name)
+    return out
+
+
+def _network(data: Any, source: str, where: str) -> Spec:
+    if not isinstance(data, dict):
+        raise SpecFileError(f"{source}: {where}: expected a spec (an object with a 'kind'), "
+                            f"got {_type_name(data)}.")
+    try:
+        with reraise_validation(where, data):
+            return spec_adapter().validate_python(data)
+    except SpecError as exc:
+        path = f"{where}.{exc.field}" if exc.field else where
+        raise SpecFileError(f"{source}: {path}: {_sentence(exc)}") from None
+    except RecursionError:  # pragma: no cover - _check_values bounds the depth first
+        raise SpecFileError(f"{source}: {where}: nests too deeply.") from None
+
+
+def _input(data: Any, source: str) -> Shape | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise SpecFileError(f"{source}: input: expected an object such as "
+                            f'{{"C": 3, "H": "H", "W": "W"}}, got {_type_name(data)}.')
+    try:
+        with reraise_validation("input", data, Shape):
+            return Shape.model_validate(data)
+    except SpecError as exc:
+        path = f"input.{exc.field}" if exc.field else "input"
+        raise SpecFileError(f"{source}: {path}: {_sentence(exc)}") from None
+
+
+def _sentence(exc: SpecError) -> str:
+    """The detail of a validation error, as ``unknown field; did you mean kernel_size?``."""
+    text = exc.detail
+    return text.replace(". Did you mean", "; did you mean")
+
+
+# ------------------------------------------------------------------------ the former API
 
 
 def spec_to_json(spec: Spec, *, input: Shape | None = None, indent: int | None = 2) -> str:
@@ -30,63 +667,25 @@ def spec_to_json(spec: Spec, *, input: Shape | None = None, indent: int | None =
 
 
 def document(spec: Spec, *, input: Shape | None = None) -> dict[str, Any]:
-    """The JSON-ready dict of a network document."""
-    out: dict[str, Any] = {"network": spec.model_dump(mode="json", exclude_defaults=True)}
-    if input is not None:
-        out["input"] = input.model_dump(mode="json", exclude_none=True)
-    return out
+    """The JSON-ready dict of a network document (see :func:`to_document`)."""
+    return to_document(spec, input=input)
 
 
 def spec_from_json(text: str | bytes, *, source: str = "document") -> tuple[Spec, Shape | None]:
     """Read a JSON document (or a bare spec): returns ``(spec, input_shape_or_None)``."""
-    if len(text) > MAX_DOCUMENT_BYTES:
-        raise SpecFileError(f"{source}: larger than {MAX_DOCUMENT_BYTES} bytes.")
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise SpecFileError(f"{source}: not valid JSON ({exc}). Check the file's syntax."
-                            ) from None
-    return spec_from_data(data, source=source)
-
-
-def spec_from_data(data: Any, *, source: str = "document") -> tuple[Spec, Shape | None]:
-    """Validate already-parsed data (a network document or a bare spec)."""
-    if not isinstance(data, dict):
-        raise SpecFileError(f"{source}: expected a JSON object with a 'network' (a spec with a "
-                            f"'kind'), got {type(data).__name__}.")
-    if "kind" in data:
-        network, shape_data = data, None
-    else:
-        unknown = sorted(set(data) - {"network", "input", "symcost"})
-        if unknown or "network" not in data:
-            raise SpecFileError(f"{source}: a document has keys 'network' and optionally "
-                                f"'input' (found {sorted(data)}).")
-        network, shape_data = data["network"], data.get("input")
-    try:
-        with reraise_validation(f"{source}: network", network if isinstance(network, dict)
-                                else {}):
-            spec = spec_adapter().validate_python(network)
-    except RecursionError:
-        raise SpecFileError(f"{source}: the network nests too deeply.") from None
-    except ValidationError as exc:  # pragma: no cover - reraise_validation converts these
-        raise SpecError(str(exc)) from None
-    shape = None
-    if shape_data is not None:
-        if not isinstance(shape_data, dict):
-            raise SpecFileError(f"{source}: 'input' must be an object such as "
-                                '{"C": 3, "H": "H", "W": "W"}.')
-        shape = Shape(**shape_data)
-    return spec, shape
+    if isinstance(text, bytes):
+        if len(text) > MAX_DOCUMENT_BYTES:
+            raise SpecFileError(f"{source}: larger than the limit of {MAX_DOCUMENT_BYTES} "
+                                "bytes.")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SpecFileError(f"{source}: not UTF-8 text ({exc.reason}).") from None
+    doc = _read_text(text, "json", source)
+    return doc.network, doc.input
 
 
 def load_spec(path: str | Path) -> tuple[Spec, Shape | None]:
-    """Read a JSON network document from a file."""
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
-            raise SpecFileError(f"{p}: larger than {MAX_DOCUMENT_BYTES} bytes.")
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecFileError(f"{p}: cannot read ({exc.strerror or exc}).") from None
-    return spec_from_json(text, source=str(p))
+    """Read a network document (JSON, or YAML by its suffix) from a file."""
+    doc = load_document(Path(path))
+    return doc.network, doc.input

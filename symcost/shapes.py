@@ -57,7 +57,7 @@ class Shape(BaseModel):
     def __init__(self, **data):
         from .layers.base import reraise_validation  # late: layers import shapes
 
-        with reraise_validation("Shape", data):
+        with reraise_validation("Shape", data, Shape):
             super().__init__(**data)
 
     @property

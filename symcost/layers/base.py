@@ -211,6 +211,8 @@ def _spec_error(kind: str, exc: ValidationError, data: Mapping[str, Any],
         layer = original.layer or kind
     else:
         field_name = _loc_text(loc) if loc else None
+        if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            field_name = f"{field_name}.kind" if field_name else "kind"
         detail = _detail(first, original, data, cls)
     if isinstance(original, SpecError) and original.layer and not loc:
         layer = original.layer
@@ -249,6 +251,16 @@ def _detail(error: Mapping[str, Any], original: object, data: Mapping[str, Any],
         hint = f" Did you mean {near[0]}?" if near else (
             " Known fields: " + ", ".join(allowed) + "." if allowed else "")
         return f"unknown field.{hint}"
+    if etype == "union_tag_invalid":
+        ctx = error.get("ctx") or {}
+        tag = str(ctx.get("tag"))
+        kinds = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
+        near = difflib.get_close_matches(tag.lower(), kinds, n=1, cutoff=0.5)
+        hint = f" Did you mean {near[0]}?" if near else " Known kinds: " + ", ".join(kinds) + "."
+        return f"unknown kind {tag!r}.{hint}"
+    if etype == "union_tag_not_found":
+        return ("no 'kind'. Every spec names its kind, e.g. {'kind': 'conv2d', ...} "
+                "(see symcost.spec.kind_classes()).")
     if etype == "missing":
         return f"this field is required. Give {error['loc'][-1]}=..."
     if isinstance(original, SymcostError):

@@ -63,6 +63,15 @@ class Custom(Layer):
                                 value=unknown)
         return value
 
+    @field_validator("counts", "params", "buffers", "output", mode="after")
+    @classmethod
+    def _axes_are_plain(cls, value):
+        # N, C, H, W here name the input's axes, whatever a document declares for them
+        # (H a multiple of 32): keep them the plain dims that _bind replaces
+        if isinstance(value, dict):
+            return {k: _plain_axes(v) for k, v in value.items()}
+        return _plain_axes(value)
+
     def _bind(self, shape, where):
         axes = {"N": shape.N, "C": shape.C, "H": shape.H, "W": shape.W}
 
@@ -97,3 +106,11 @@ class Custom(Layer):
             result.uncosted = (f"custom layer {self.label!r} has no counts; give "
                                "counts={'mac': ...} to cost it")
         return result
+
+
+def _plain_axes(expr):
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    mapping = {s: dim(s.name) for s in expr.free_symbols
+               if isinstance(s, sympy.Symbol) and s.name in _AXES and s != dim(s.name)}
+    return expr.xreplace(mapping) if mapping else expr

@@ -1,0 +1,219 @@
+"""A hypothesis generator of shape-consistent networks, for round-trip and property tests.
+
+``networks()`` draws ``(network, input_shape)``: every layer's fields are chosen from the
+shape that reaches it (in_channels = the incoming C, Linear's in_features = the last axis,
+groups dividing the channels, windows padded so that no size can drop below 1), so every
+drawn network analyses without error. It uses every kind of ``symcost.spec.LAYER_TYPES``,
+the containers Sequential/Residual/Parallel/Repeat/Graph and the merges add/mul/concat/matmul.
+Kept local to the tests (``symcost.strategies`` is a separate, public effort).
+"""
+
+from __future__ import annotations
+
+import sympy
+from hypothesis import strategies as st
+
+import symcost as sc
+from symcost.spec import LAYER_TYPES
+
+_CHANNEL_SYMBOLS = ("C_in", "C_mid", "D")
+_ANY, _SAME_SPATIAL, _SAME_SHAPE = "any", "same_spatial", "same_shape"
+
+
+def _channels(draw) -> sympy.Expr:
+    if draw(st.booleans()):
+        return sympy.Integer(draw(st.sampled_from([1, 2, 3, 4, 6, 8, 12, 16, 24, 32])))
+    return sc.dim(draw(st.sampled_from(_CHANNEL_SYMBOLS)))
+
+
+def _divisor(draw, c: sympy.Expr) -> int:
+    if not c.is_Integer:
+        return 1
+    return draw(st.sampled_from([d for d in range(1, int(c) + 1) if int(c) % d == 0]))
+
+
+def _map_layer(draw, kind: type, x: sc.Shape, mode: str) -> sc.AnyLayer | None:
+    """A layer of ``kind`` that accepts the feature map ``x`` (None: not in this mode)."""
+    c = x.C
+    keep = mode == _SAME_SHAPE
+    stride = 1 if mode != _ANY else draw(st.sampled_from([1, 2]))
+    out = c if keep else _channels(draw)
+    pad = draw(st.sampled_from(["same", 1]))
+    if kind is sc.Conv2d:
+        g = _divisor(draw, c) if out == c else 1
+        return sc.Conv2d(in_channels=c, out_channels=out, kernel_size=3, stride=stride,
+                         padding=pad, groups=g, bias=draw(st.booleans()),
+                         dilation=draw(st.sampled_from([1, 2])) if pad == "same" else 1)
+    if kind is sc.ConvTranspose2d:
+        if mode != _ANY:
+            return None
+        return sc.ConvTranspose2d(in_channels=c, out_channels=out, kernel_size=
+                                  draw(st.sampled_from([2, 3, 4])), stride=
+                                  draw(st.sampled_from([1, 2])), bias=draw(st.booleans()))
+    if kind is sc.DepthwiseConv2d:
+        m = 1 if keep else draw(st.sampled_from([1, 2]))
+        return sc.DepthwiseConv2d(in_channels=c, kernel_size=3, padding=pad, stride=stride,
+                                  depth_multiplier=m)
+    if kind is sc.PointwiseConv2d:
+        return sc.PointwiseConv2d(in_channels=c, out_channels=out, bias=draw(st.booleans()))
+    if kind is sc.SeparableConv2d:
+        return sc.SeparableConv2d(in_channels=c, out_channels=out, kernel_size=
+                                  draw(st.sampled_from([3, sc.dim("K")])), padding="same",
+                                  stride=stride)
+    if kind in (sc.MaxPool2d, sc.AvgPool2d):
+        return kind(kernel_size=3, stride=stride, padding=1)
+    if kind in (sc.GlobalAvgPool2d, sc.GlobalMaxPool2d, sc.AdaptiveAvgPool2d, sc.Flatten):
+        return None if mode != _ANY else kind()
+    if kind is sc.BatchNorm2d:
+        return sc.BatchNorm2d(num_features=c, affine=draw(st.booleans()))
+    if kind is sc.LayerNorm2d:
+        return sc.LayerNorm2d(num_channels=c)
+    if kind is sc.LayerScale:
+        return sc.LayerScale(num_channels=c)
+    if kind is sc.PReLU:
+        return sc.PReLU(num_parameters=draw(st.sampled_from([1, c])))
+    if kind is sc.Linear:
+        return sc.Linear(in_features=x.last, out_features=x.last if mode != _ANY else
+                         _channels(draw))
+    if kind is sc.LayerNorm:
+        return sc.LayerNorm(normalized_shape=x.last)
+    if kind is sc.ChannelShuffle:
+        return sc.ChannelShuffle(groups=_divisor(draw, c))
+    if kind is sc.ChannelChunk:
+        if keep:
+            return None
+        n = _divisor(draw, c)
+        return sc.ChannelChunk(chunks=n, index=draw(st.integers(0, n - 1)))
+    if kind is sc.Permute:
+        if mode != _ANY:
+            return sc.Permute(dims=(0, 1, 2, 3))
+        return sc.Permute(dims=(0, *draw(st.permutations([1, 2, 3]))))
+    if kind is sc.Upsample:
+        if mode != _ANY:
+            return None
+        if draw(st.booleans()):
+            return sc.Upsample(scale_factor=draw(st.sampled_from([2, (1, 2)])),
+                               mode=draw(st.sampled_from(["nearest", "bilinear"])))
+        return sc.Upsample(size=(8, draw(st.sampled_from([8, 12]))))
+    return _shape_free(draw, kind, x)
+
+
+def _shape_free(draw, kind: type, x: sc.Shape) -> sc.AnyLayer | None:
+    """Layers that keep any shape (activations, dropout, custom)."""
+    if kind is sc.LeakyReLU:
+        return sc.LeakyReLU(negative_slope=draw(st.sampled_from([0.01, 0.2, 0.1])))
+    if kind is sc.GELU:
+        return sc.GELU(approximate=draw(st.sampled_from(["none", "tanh"])))
+    if kind is sc.Softmax:
+        return sc.Softmax(dim=draw(st.sampled_from([1, -1])))
+    if kind is sc.Dropout:
+        return sc.Dropout(p=draw(st.sampled_from([0.0, 0.1, 0.5])))
+    if kind is sc.StochasticDepth:
+        return sc.StochasticDepth(p=draw(st.sampled_from([0.0, 0.2])),
+                                  mode=draw(st.sampled_from(["row", "batch"])))
+    if kind is sc.Custom:
+        formula = draw(st.sampled_from(["2*N*C*H*W", "N*C + K", "C**2 // 3 + 1"]))
+        if not x.is_map:
+            formula = formula.replace("H*W", "C")
+        return sc.Custom(label=draw(st.sampled_from(["attn", "op"])), counts={"mac": formula},
+                         params=draw(st.sampled_from([0, 7, "C*K"])))
+    if kind in (sc.ReLU, sc.ReLU6, sc.ELU, sc.Sigmoid, sc.Tanh, sc.SiLU, sc.Hardswish,
+                sc.Hardsigmoid, sc.Identity):
+        return kind()
+    return None
+
+
+def _vector_layer(draw, kind: type, x: sc.Shape, mode: str) -> sc.AnyLayer | None:
+    if kind is sc.Linear:
+        return sc.Linear(in_features=x.C, out_features=x.C if mode != _ANY else
+                         _channels(draw), bias=draw(st.booleans()))
+    if kind is sc.LayerNorm:
+        return sc.LayerNorm(normalized_shape=x.C, bias=draw(st.booleans()))
+    if kind is sc.Permute:
+        return sc.Permute(dims=(0, 1))
+    if kind is sc.PReLU:
+        return sc.PReLU(num_parameters=draw(st.sampled_from([1, x.C])))
+    return _shape_free(draw, kind, x)
+
+
+def _leaf(draw, x: sc.Shape, mode: str, kinds: tuple[type, ...]) -> sc.AnyLayer:
+    kind = draw(st.sampled_from(kinds))
+    layer = (_map_layer if x.is_map else _vector_layer)(draw, kind, x, mode)
+    if layer is None:  # the kind does not fit here: any kind that keeps the shape does
+        layer = _shape_free(draw, draw(st.sampled_from([sc.ReLU, sc.Tanh, sc.Identity,
+                                                        sc.Dropout, sc.Custom])), x)
+    if draw(st.integers(0, 4)) == 0:
+        layer = layer.model_copy(update={"name": draw(st.sampled_from(["a", "b_1"]))})
+    return layer
+
+
+def _spec(draw, x: sc.Shape, mode: str, depth: int, kinds: tuple[type, ...]) -> sc.AnyLayer:
+    choice = draw(st.integers(0, 9)) if depth > 0 else 0
+    if choice <= 3:
+        return _leaf(draw, x, mode, kinds)
+    if choice == 5:  # sequential
+        layers, current = [], x
+        for _ in range(draw(st.integers(1, 3))):
+            layer = _spec(draw, current, mode if mode == _ANY else _SAME_SHAPE, depth - 1, kinds)
+            layers.append(layer)
+            current = layer.node(current).output
+        return sc.Sequential(layers=layers)
+    if choice == 6:  # residual
+        body = _spec(draw, x, _SAME_SHAPE, depth - 1, kinds)
+        shortcut = _leaf(draw, x, _SAME_SHAPE, kinds) if draw(st.booleans()) else None
+        return sc.Residual(body=body, shortcut=shortcut,
+                           merge=draw(st.sampled_from([sc.Add(), sc.Mul()])))
+    if choice == 7 and x.is_map and mode != _SAME_SHAPE:  # parallel, channels concatenated
+        branches = [_spec(draw, x, _SAME_SPATIAL, depth - 1, kinds) for _ in range(
+            draw(st.integers(1, 3)))]
+        return sc.Parallel(branches=branches)
+    if choice == 8:
+        n = draw(st.sampled_from([1, 3, sc.dim("R")]))
+        return sc.Repeat(n=n, body=_spec(draw, x, _SAME_SHAPE, depth - 1, kinds))
+    return _graph(draw, x, mode, depth, kinds)
+
+
+def _graph(draw, x: sc.Shape, mode: str, depth: int, kinds: tuple[type, ...]) -> sc.AnyLayer:
+    a = _spec(draw, x, _SAME_SHAPE, depth - 1, kinds)
+    b = _leaf(draw, x, _SAME_SHAPE, kinds)
+    nodes = [sc.GraphNode(name="a", op=a), sc.GraphNode(name="b", op=b, inputs=("a",))]
+    merge = draw(st.sampled_from(["add", "mul", "matmul"] if mode == _ANY and x.is_map
+                                 else ["add", "mul"]))
+    if merge == "matmul":  # (H x W) @ (W x H): the second operand is a transpose
+        nodes.append(sc.GraphNode(name="t", op=sc.Permute(dims=(0, 1, 3, 2)),
+                                  inputs=("input",)))
+        nodes.append(sc.GraphNode(name="m", op=sc.MatMul(), inputs=("b", "t")))
+    else:
+        op = sc.Add() if merge == "add" else sc.Mul()
+        nodes.append(sc.GraphNode(name="m", op=op, inputs=("b", "input"),
+                                  source=draw(st.sampled_from([None, "module", "operator"]))))
+    return sc.Graph(nodes=nodes)
+
+
+@st.composite
+def input_shapes(draw) -> sc.Shape:
+    """A symbolic or numeric input feature map (sometimes a vector)."""
+    m = draw(st.sampled_from([None, 8, 32]))
+    h = sc.dim("H", multiple_of=m) if draw(st.booleans()) else sympy.Integer(
+        draw(st.sampled_from([7, 16, 33])))
+    w = sc.dim("W", multiple_of=m) if draw(st.booleans()) else h
+    n = draw(st.sampled_from([1, 2, sc.dim("N")]))
+    if draw(st.integers(0, 5)) == 0:
+        return sc.Shape(N=n, C=_channels(draw))
+    return sc.Shape(N=n, C=_channels(draw), H=h, W=w)
+
+
+@st.composite
+def networks(draw, max_depth: int = 3,
+             kinds: tuple[type, ...] = LAYER_TYPES) -> tuple[sc.AnyLayer, sc.Shape]:
+    """``(network, input_shape)``: a shape-consistent network and the input it accepts.
+
+    ``kinds`` narrows the leaf layers drawn (those that cannot take the shape reaching
+    them are replaced by shape-keeping activations).
+    """
+    x = draw(input_shapes())
+    layers, current = [], x
+    for _ in range(draw(st.integers(1, 4))):
+        layers.append(_spec(draw, current, _ANY, max_depth, tuple(kinds)))
+        current = layers[-1].node(current).output
+    return (layers[0] if len(layers) == 1 else sc.Sequential(layers=layers)), x
