@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Annotated, Any
@@ -166,7 +167,9 @@ def parse(text: str, *, where: str = "expression") -> sympy.Expr:
     if not text.strip():
         raise DimensionError(f"{where}: empty expression. Give a size such as 'C_in' or '64'.")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # '1abc' is a SyntaxWarning before the error we raise
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         reason = getattr(exc, "msg", None) or type(exc).__name__
         raise DimensionError(f"{where}: cannot parse {shown!r} ({reason}). Use names, "

@@ -5,7 +5,9 @@ shape that reaches it (in_channels = the incoming C, Linear's in_features = the 
 groups dividing the channels, windows padded so that no size can drop below 1), so every
 drawn network analyses without error. It uses every kind of ``symcost.spec.LAYER_TYPES``,
 the containers Sequential/Residual/Parallel/Repeat/Graph and the merges add/mul/concat/matmul.
-Kept local to the tests (``symcost.strategies`` is a separate, public effort).
+It stays beside ``symcost.strategies`` because it also draws symbolic sizes (channel symbols,
+symbolic H and W), which a document must declare and round-trip; the public strategies draw
+concrete sizes.
 """
 
 from __future__ import annotations

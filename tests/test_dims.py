@@ -75,3 +75,13 @@ def test_json_round_trip_is_lossless_and_keeps_integers():
     assert data["kernel_size"] == ["K", 3] and data["stride"] == 2
     again = sc.Conv2d.model_validate_json(conv.model_dump_json())
     assert again == conv
+
+
+def test_a_malformed_literal_is_an_error_without_a_python_warning():
+    """Python warns about '1abc' before failing to parse it; a user sees only our error."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(sc.DimensionError, match="cannot parse '1abc'"):
+            sc.parse("1abc")

@@ -4,6 +4,7 @@ layer kind, every container and merge) and for every built-in network, in JSON a
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,7 @@ def _kinds(spec) -> set[str]:
     stack = [spec]
     while stack:
         value = stack.pop()
-        if hasattr(value, "model_fields"):
+        if isinstance(value, BaseModel):
             if getattr(value, "kind", None):
                 found.add(value.kind)
             stack.extend(getattr(value, f) for f in type(value).model_fields)
@@ -95,3 +96,23 @@ def test_every_zoo_model_round_trips(name):
         doc = sc.load_document(sc.dump(net, input=x, format=fmt))
         assert doc.network == net and doc.input == x
     assert doc.network.cost(doc.input, "macs").macs == net.cost(x, "macs").macs
+
+
+# The public strategies (symcost.strategies) draw networks on concrete shapes; the local
+# generator above adds symbolic channel counts and symbolic H, W. Both must round-trip.
+from symcost import strategies as sst  # noqa: E402
+
+_X = sc.Shape(C=3, H=12, W=12)
+
+
+@settings(max_examples=50, **_SETTINGS)
+@given(sst.networks(input=_X, max_layers=6), st.sampled_from(["json", "yaml"]))
+def test_networks_of_the_public_strategies_round_trip(net, fmt):
+    _check_round_trip(net, _X, fmt)
+
+
+@pytest.mark.slow
+@settings(max_examples=500, **_SETTINGS)
+@given(sst.networks(input=_X, max_layers=10), st.sampled_from(["json", "yaml"]))
+def test_networks_of_the_public_strategies_round_trip_slow(net, fmt):
+    _check_round_trip(net, _X, fmt)
