@@ -815,9 +815,10 @@ def execute(spec, x: np.ndarray, ctx: Context):
     from plain float inputs with torch (the same random parameters)."""
     from symcost.network import Graph, Parallel, Repeat, Residual, Sequential
 
-    if isinstance(spec, Sequential):
+    if isinstance(spec, (Sequential, Repeat)):  # a Repeat is its body n times in a chain
         refs = []
-        for layer in spec.layers:
+        for layer in (spec.layers if isinstance(spec, Sequential) else
+                      [spec.body] * int(spec.n)):
             x, ref = execute(layer, x, ctx)
             refs.append(ref)
 
@@ -837,17 +838,6 @@ def execute(spec, x: np.ndarray, ctx: Context):
         out = MERGES[spec.merge.kind]([r[0] for r in runs], ctx)
         return out, lambda torch, xv: merge_ref(spec.merge.kind, [r[1](torch, xv)
                                                                   for r in runs])
-    if isinstance(spec, Repeat):
-        refs = []
-        for _ in range(int(spec.n)):
-            x, ref = execute(spec.body, x, ctx)
-            refs.append(ref)
-
-        def repeated(torch, xv):
-            for ref in refs:
-                xv = ref(torch, xv)
-            return xv
-        return x, repeated
     if isinstance(spec, Graph):
         values, refs = {"input": x}, {}
         for gn in spec.nodes:

@@ -325,16 +325,23 @@ def conv_bn_cases(draw):
                 padding=padding, size=size, bias=bias, seed=seed)
 
 
-def _check_conv_bn(case):
-    torch = pytest.importorskip("torch")
-    F = torch.nn.functional
+def _random_conv_and_bn(case, bn_channels):
+    """Random input, conv weights (and bias) for ``case``, and BN statistics over
+    ``bn_channels`` channels (the conv's outputs folding forward, its inputs backward)."""
     rng = np.random.default_rng(case["seed"])
     g, c_in, c_out, k = case["groups"], case["c_in"], case["c_out"], case["k"]
     x = rng.normal(size=(2, c_in, case["size"], case["size"] + 1))
     w = rng.normal(size=(c_out, c_in // g, k, k))
     b = rng.normal(size=c_out) if case["bias"] else None
-    gamma, beta = rng.normal(size=c_out), rng.normal(size=c_out)
-    mean, var = rng.normal(size=c_out), rng.uniform(0.1, 3.0, size=c_out)
+    bn = (rng.normal(size=bn_channels), rng.normal(size=bn_channels),
+          rng.normal(size=bn_channels), rng.uniform(0.1, 3.0, size=bn_channels))
+    return g, x, w, b, bn
+
+
+def _check_conv_bn(case):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    g, x, w, b, (gamma, beta, mean, var) = _random_conv_and_bn(case, case["c_out"])
     eps = 1e-5
     kw = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"],
               groups=g)
@@ -343,7 +350,7 @@ def _check_conv_bn(case):
     ref = F.batch_norm(y, t(mean), t(var), t(gamma), t(beta), training=False, eps=eps).numpy()
     wf, bf = fold_conv_bn(w, b, gamma, beta, mean, var, eps)
     out = F.conv2d(t(x), t(wf), t(bf), **kw).numpy()
-    assert wf.dtype == np.float64 and wf.shape == w.shape and bf.shape == (c_out,)
+    assert wf.dtype == np.float64 and wf.shape == w.shape and bf.shape == (case["c_out"],)
     err = np.max(np.abs(out - ref)) / max(np.max(np.abs(ref)), 1e-12)
     assert err <= 1e-5, err
     # and the same weights as torch's own fusion
@@ -437,13 +444,7 @@ def _check_bn_conv(case):
     """BN then an unpadded (grouped) conv equals the conv with fold_bn_conv's weights."""
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
-    rng = np.random.default_rng(case["seed"])
-    g, c_in, c_out, k = case["groups"], case["c_in"], case["c_out"], case["k"]
-    x = rng.normal(size=(2, c_in, case["size"], case["size"] + 1))
-    w = rng.normal(size=(c_out, c_in // g, k, k))
-    b = rng.normal(size=c_out) if case["bias"] else None
-    gamma, beta = rng.normal(size=c_in), rng.normal(size=c_in)
-    mean, var = rng.normal(size=c_in), rng.uniform(0.1, 3.0, size=c_in)
+    g, x, w, b, (gamma, beta, mean, var) = _random_conv_and_bn(case, case["c_in"])
     kw = dict(stride=case["stride"], dilation=case["dilation"], groups=g)
     t = torch.from_numpy
     normalised = F.batch_norm(t(x), t(mean), t(var), t(gamma), t(beta), training=False)

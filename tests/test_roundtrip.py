@@ -4,9 +4,9 @@ layer kind, every container and merge) and for every built-in network, in JSON a
 from __future__ import annotations
 
 import pytest
-from pydantic import BaseModel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 import symcost as sc
 from symcost.spec import CONTAINER_TYPES, LAYER_TYPES, MERGE_TYPES
