@@ -425,6 +425,8 @@ def _parse_yaml(text: str, source: str) -> Any:
         raise SpecFileError(f"{source}: the key {exc.key!r} appears twice in one mapping. "
                             "Keep one.") from None
     except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem):  # PyYAML >= 6.0.4 stops deep nesting itself
+            raise SpecFileError(f"{source}: nests deeper than {MAX_NESTING} levels.") from None
         where = f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
         raise SpecFileError(f"{source}: not valid YAML ({exc.problem}{where}). Documents "
                             "use plain YAML: no tags such as !!python/object.") from None
