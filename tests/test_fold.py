@@ -1,7 +1,8 @@
 """BatchNorm folding: the symbolic proof, the network transform and its costs, numeric weights.
 
-Independent checks: the numeric folding is compared with an unfolded conv → BN computed by
-torch.nn.functional (and with torch's own ``fuse_conv_bn_weights``); MobileNetV1's parameter
+Independent checks: the numeric folding is compared with an unfolded conv → BN computed by a
+direct numpy convolution (itself checked against torch.nn.functional when torch is installed)
+and with torch's own ``fuse_conv_bn_weights``; MobileNetV1's parameter
 counts are recounted on a torch model built layer for layer from the paper's Table 1 and fused
 with ``torch.nn.utils.fusion.fuse_conv_bn_eval``; the Keras figures 4,231,976 trainable +
 21,888 non-trainable (keras.applications ``MobileNet(alpha=1.0)`` summary) give the same
