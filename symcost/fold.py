@@ -31,6 +31,7 @@ from typing import Any
 import sympy
 
 from .errors import SymcostError
+from .layers.activation import ACTIVATION_OPS
 from .layers.base import Spec, where_of
 from .layers.conv import Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d
 from .layers.linear import Linear
@@ -456,9 +457,9 @@ def _pads(layer: Spec) -> bool:
     return any(p != 0 for p in (padding if isinstance(padding, tuple) else (padding,)))
 
 
-_NONLINEAR = {"relu", "relu6", "leaky_relu", "prelu", "elu", "sigmoid", "tanh", "silu",
-              "hardswish", "hardsigmoid", "gelu", "softmax", "max_pool2d",
-              "global_max_pool2d"}
+#: Kinds a BatchNorm cannot fold through: every activation (the kinds of the activation
+#: table), softmax, and max pooling.
+_NONLINEAR = {*ACTIVATION_OPS, "softmax", "max_pool2d", "global_max_pool2d"}
 
 
 def _is_merge(op: Any) -> bool:
@@ -538,12 +539,8 @@ def fold_batchnorm(network: Spec, input: Shape | None = None, *,
             raise SymcostError(f"fold_batchnorm: input must be a symcost.Shape (given "
                                f"{type(input).__name__}).")
         folder.inputs = {n.path: n.input for n in network.node(input).walk()}
-    context = "the network"
     folder.backward = backward
-    if isinstance(network, BatchNorm2d):
-        new: Spec = folder.spec(network, "", context)
-    else:
-        new = folder.spec(network, "", context)
+    new = folder.spec(network, "", "the network")
     return FoldResult(new, FoldReport(tuple(folder.folded), tuple(folder.kept)))
 
 
