@@ -43,6 +43,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from .dims import _check_name, declared, dim, dim_to_json, is_dim, multiple_of
 from .errors import DimensionError, SpecError, SpecFileError
 from .layers.base import Spec, reraise_validation
+from .layers.custom import AXES as CUSTOM_AXES
 from .layers.custom import Custom
 from .shapes import Shape
 from .spec import AnyLayer, spec_adapter
@@ -281,7 +282,7 @@ def _symbols_used(network: Spec, input: Shape | None) -> Iterator[tuple[sympy.Sy
             stack.extend((v, f"{where}.{k}", custom) for k, v in reversed(list(value.items())))
         elif isinstance(value, sympy.Basic):
             for symbol in sorted(value.free_symbols, key=lambda s: s.name):
-                if not (custom and symbol.name in ("N", "C", "H", "W")):
+                if not (custom and symbol.name in CUSTOM_AXES):
                     yield symbol, where
 
 
@@ -310,14 +311,7 @@ def load_document(source: str | Path | bytes, *, format: str | None = None) -> D
         text = _read_file(path)
         return _read_text(text, _format_of(format, path, default=_sniff(text)), str(path))
     if isinstance(source, bytes):
-        if len(source) > MAX_DOCUMENT_BYTES:
-            raise SpecFileError(f"document: {len(source)} bytes, larger than the limit of "
-                                f"{MAX_DOCUMENT_BYTES}.")
-        try:
-            source = source.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise SpecFileError(f"document: not UTF-8 text ({exc.reason} at byte "
-                                f"{exc.start}).") from None
+        source = _decode(source, "document")
     if not isinstance(source, str):
         raise SpecFileError(f"load: expected a path or the document's text, got "
                             f"{type(source).__name__}.")
@@ -353,10 +347,18 @@ def _read_file(path: Path) -> str:
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         raise SpecFileError(f"{path!r}: cannot read ({getattr(exc, 'strerror', None) or exc})."
                             ) from None
+    return _decode(raw, str(path))
+
+
+def _decode(raw: bytes, source: str) -> str:
+    """A document's bytes as text: bounded in size, UTF-8 only."""
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise SpecFileError(f"{source}: {len(raw)} bytes, larger than the limit of "
+                            f"{MAX_DOCUMENT_BYTES}.")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SpecFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})."
+        raise SpecFileError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})."
                             ) from None
 
 
@@ -615,13 +617,8 @@ def _symbols(data: Any, source: str) -> dict[str, sympy.Symbol]:
         if not isinstance(declaration, dict):
             raise SpecFileError(f"{source}: symbols.{name}: expected an object, {{}} or "
                                 f'{{"multiple_of": 32}}, got {_type_name(declaration)}.')
-        try:
-            with reraise_validation(f"symbols.{name}", declaration, SymbolDeclaration):
-                parsed = SymbolDeclaration.model_validate(declaration)
-        except SpecError as exc:
-            raise SpecFileError(f"{source}: symbols.{name}.{exc.field}: {_sentence(exc)}"
-                                if exc.field else f"{source}: symbols.{name}: {_sentence(exc)}"
-                                ) from None
+        parsed = _validated(SymbolDeclaration.model_validate, declaration, source,
+                            f"symbols.{name}", SymbolDeclaration)
         out[name] = parsed.symbol(name)
     return out
 
@@ -631,11 +628,7 @@ def _network(data: Any, source: str, where: str) -> Spec:
         raise SpecFileError(f"{source}: {where}: expected a spec (an object with a 'kind'), "
                             f"got {_type_name(data)}.")
     try:
-        with reraise_validation(where, data):
-            return spec_adapter().validate_python(data)
-    except SpecError as exc:
-        path = f"{where}.{exc.field}" if exc.field else where
-        raise SpecFileError(f"{source}: {path}: {_sentence(exc)}") from None
+        return _validated(spec_adapter().validate_python, data, source, where)
     except RecursionError:  # pragma: no cover - _check_values bounds the depth first
         raise SpecFileError(f"{source}: {where}: nests too deeply.") from None
 
@@ -646,11 +639,17 @@ def _input(data: Any, source: str) -> Shape | None:
     if not isinstance(data, dict):
         raise SpecFileError(f"{source}: input: expected an object such as "
                             f'{{"C": 3, "H": "H", "W": "W"}}, got {_type_name(data)}.')
+    return _validated(Shape.model_validate, data, source, "input", Shape)
+
+
+def _validated(validate: Any, data: dict, source: str, where: str, cls: Any = None) -> Any:
+    """``validate(data)``, its errors located in the file (``network.layers[3].kernal_size:
+    unknown field; did you mean kernel_size?``)."""
     try:
-        with reraise_validation("input", data, Shape):
-            return Shape.model_validate(data)
+        with reraise_validation(where, data, cls):
+            return validate(data)
     except SpecError as exc:
-        path = f"input.{exc.field}" if exc.field else "input"
+        path = f"{where}.{exc.field}" if exc.field else where
         raise SpecFileError(f"{source}: {path}: {_sentence(exc)}") from None
 
 
@@ -676,13 +675,7 @@ def document(spec: Spec, *, input: Shape | None = None) -> dict[str, Any]:
 def spec_from_json(text: str | bytes, *, source: str = "document") -> tuple[Spec, Shape | None]:
     """Read a JSON document (or a bare spec): returns ``(spec, input_shape_or_None)``."""
     if isinstance(text, bytes):
-        if len(text) > MAX_DOCUMENT_BYTES:
-            raise SpecFileError(f"{source}: larger than the limit of {MAX_DOCUMENT_BYTES} "
-                                "bytes.")
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise SpecFileError(f"{source}: not UTF-8 text ({exc.reason}).") from None
+        text = _decode(text, source)
     doc = _read_text(text, "json", source)
     return doc.network, doc.input
 

@@ -12,9 +12,10 @@ from ..dims import Dim, NonNegDim, dim
 from ..errors import SpecError
 from .base import Census, Layer
 
-__all__ = ["Custom"]
+__all__ = ["Custom", "AXES"]
 
-_AXES = ("N", "C", "H", "W")
+#: The input axes a custom layer's formulas may name.
+AXES = ("N", "C", "H", "W")
 
 
 class Custom(Layer):
@@ -57,7 +58,7 @@ class Custom(Layer):
     @classmethod
     def _known_axes(cls, value):
         if value is not None:
-            unknown = sorted(set(value) - set(_AXES))
+            unknown = sorted(set(value) - set(AXES))
             if unknown:
                 raise SpecError(f"unknown axes {unknown}. Use N, C, H, W.", field="output",
                                 value=unknown)
@@ -77,7 +78,7 @@ class Custom(Layer):
 
         def bind(expr: sympy.Expr, field: str) -> sympy.Expr:
             mapping = {}
-            for name in _AXES:
+            for name in AXES:
                 symbol = dim(name)
                 if symbol in expr.free_symbols:
                     if axes[name] is None:
@@ -112,5 +113,5 @@ def _plain_axes(expr):
     if not isinstance(expr, sympy.Basic):
         return expr
     mapping = {s: dim(s.name) for s in expr.free_symbols
-               if isinstance(s, sympy.Symbol) and s.name in _AXES and s != dim(s.name)}
+               if isinstance(s, sympy.Symbol) and s.name in AXES and s != dim(s.name)}
     return expr.xreplace(mapping) if mapping else expr
