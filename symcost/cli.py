@@ -80,10 +80,7 @@ def _resolve(target: str, params: dict[str, object], values: Mapping[str, int | 
                                 '"input": {"C": 3, "H": "H", "W": "W"} next to "network".')
         return spec, shape
     entry = zoo.get(target)
-    try:
-        spec = entry.build(**params)
-    except TypeError as exc:  # an unknown builder keyword
-        raise SymcostError(f"--param: {exc}.") from None
+    spec = _build(entry, params)
     if input_shape is not None:
         return spec, input_shape
     shape = entry.input(multiple=True)
@@ -95,6 +92,14 @@ def _resolve(target: str, params: dict[str, object], values: Mapping[str, int | 
                for v in (vs if isinstance(vs, range) else [vs])):
             shape = entry.input(multiple=False)
     return spec, shape
+
+
+def _build(entry: zoo.ZooEntry, params: dict[str, object]):
+    """A built-in network from its builder and the --param arguments."""
+    try:
+        return entry.build(**params)
+    except TypeError as exc:  # an unknown builder keyword
+        raise SymcostError(f"--param: {exc}.") from None
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -233,10 +238,7 @@ def _ratio(args) -> str:
 
 def _dump(args) -> str:
     entry = zoo.get(args.network)
-    try:
-        spec = entry.build(**_params(args.param))
-    except TypeError as exc:  # an unknown builder keyword
-        raise SymcostError(f"--param: {exc}.") from None
+    spec = _build(entry, _params(args.param))
     text = dump(spec, args.out, format=args.format,
                 input=entry.input(multiple=not args.exact_floors))
     return f"wrote {args.out}\n" if args.out else text
