@@ -378,6 +378,12 @@ def test_the_numpy_references_equal_torch(case):
                        rtol=1e-10, atol=1e-10)
 
 
+def _assert_relative_error(out, ref, bound=1e-5):
+    """Largest deviation relative to the largest reference value: at most ``bound``."""
+    err = np.max(np.abs(out - ref)) / max(np.max(np.abs(ref)), 1e-12)
+    assert err <= bound, err
+
+
 def _check_conv_bn(case):
     g, x, w, b, (gamma, beta, mean, var) = _random_conv_and_bn(case, case["c_out"])
     eps = 1e-5
@@ -387,8 +393,7 @@ def _check_conv_bn(case):
     wf, bf = fold_conv_bn(w, b, gamma, beta, mean, var, eps)
     out = conv2d_ref(x, wf, bf, **kw)
     assert wf.dtype == np.float64 and wf.shape == w.shape and bf.shape == (case["c_out"],)
-    err = np.max(np.abs(out - ref)) / max(np.max(np.abs(ref)), 1e-12)
-    assert err <= 1e-5, err
+    _assert_relative_error(out, ref)
     try:  # and the same weights as torch's own fusion, when torch is installed
         import torch
         from torch.nn.utils.fusion import fuse_conv_bn_weights
@@ -486,8 +491,7 @@ def _check_bn_conv(case):
     ref = conv2d_ref(batch_norm_ref(x, mean, var, gamma, beta), w, b, **kw)
     wf, bf = fold_bn_conv(w, b, gamma, beta, mean, var, groups=g)
     out = conv2d_ref(x, wf, bf, **kw)
-    err = np.max(np.abs(out - ref)) / max(np.max(np.abs(ref)), 1e-12)
-    assert err <= 1e-5, err
+    _assert_relative_error(out, ref)
 
 
 @settings(max_examples=30, deadline=None)
