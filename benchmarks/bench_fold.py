@@ -10,7 +10,6 @@ and on a depthwise one (best of 5). ``fold_proof`` is timed once (it runs sympy)
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -19,9 +18,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from zoo_table import models_and_format, print_table
+
 import symcost as sc
 
-NOT_IMAGE_MODELS = {"separable_vs_regular"}
 IMAGE = sc.Shape(C=3, H=224, W=224)
 
 
@@ -46,21 +46,11 @@ def bench(name: str) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", help="models (default: the whole zoo)")
-    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    args = parser.parse_args(argv)
-    names = args.names or [n for n in sc.zoo.list() if n not in NOT_IMAGE_MODELS]
+    names, markdown = models_and_format(__doc__.splitlines()[0], argv)
     rows = [bench(n) for n in names]
-    if args.markdown:
-        print("| model | fold ms | folded | kept | cost folded s |")
-        print("|---|---:|---:|---:|---:|")
-        fmt = "| {model} | {fold_ms:.2f} | {folded} | {kept} | {cost_s:.3f} |"
-    else:
-        print(f"{'model':24} {'fold ms':>8} {'folded':>7} {'kept':>5} {'cost folded s':>14}")
-        fmt = "{model:24} {fold_ms:8.2f} {folded:7d} {kept:5d} {cost_s:14.3f}"
-    for r in rows:
-        print(fmt.format(**r))
+    print_table(rows, [("fold_ms", "fold ms", 8, ".2f"), ("folded", "folded", 7, "d"),
+                       ("kept", "kept", 5, "d"), ("cost_s", "cost folded s", 14, ".3f")],
+                markdown)
     print(f"\n{len(rows)} models: fold total {sum(r['fold_ms'] for r in rows):.1f} ms (max "
           f"{max(r['fold_ms'] for r in rows):.2f} ms), {sum(r['folded'] for r in rows)} "
           f"BatchNorms folded, {sum(r['kept'] for r in rows)} kept")

@@ -13,7 +13,6 @@ evaluations.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -22,9 +21,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import symcost as sc
+from zoo_table import models_and_format, print_table
 
-NOT_IMAGE_MODELS = {"separable_vs_regular"}
+import symcost as sc
 
 
 def bench(name: str, sizes: np.ndarray) -> dict:
@@ -51,24 +50,13 @@ def bench(name: str, sizes: np.ndarray) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", help="models (default: the whole zoo)")
-    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    args = parser.parse_args(argv)
-    names = args.names or [n for n in sc.zoo.list() if n not in NOT_IMAGE_MODELS]
+    names, markdown = models_and_format(__doc__.splitlines()[0], argv)
     rng = np.random.default_rng(0)
     sizes = rng.integers(64, 1025, size=(1000, 2), dtype=np.int64)
     rows = [bench(n, sizes) for n in names]
-    if args.markdown:
-        print("| model | build32 s | build s | compile s | 1000 evals ms |")
-        print("|---|---:|---:|---:|---:|")
-        fmt = "| {model} | {build32:.3f} | {build:.3f} | {compile:.3f} | {eval_ms:.2f} |"
-    else:
-        print(f"{'model':24} {'build32 s':>10} {'build s':>8} {'compile s':>10} "
-              f"{'1000 evals ms':>14}")
-        fmt = "{model:24} {build32:10.3f} {build:8.3f} {compile:10.3f} {eval_ms:14.2f}"
-    for r in rows:
-        print(fmt.format(**r))
+    print_table(rows, [("build32", "build32 s", 10, ".3f"), ("build", "build s", 8, ".3f"),
+                       ("compile", "compile s", 10, ".3f"),
+                       ("eval_ms", "1000 evals ms", 14, ".2f")], markdown)
     total32 = sum(r["build32"] for r in rows)
     total = sum(r["build"] for r in rows)
     print(f"\n{len(rows)} models: build32 total {total32:.2f} s (max "
