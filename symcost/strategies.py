@@ -51,6 +51,7 @@ from .layers.resample import Upsample
 from .layers.scale import LayerScale
 from .network import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
 from .shapes import Shape
+from .spec import LAYER_TYPES
 
 __all__ = ["dims", "dim_values", "shapes", "layers", "merges", "networks", "conventions",
            "LAYER_KINDS", "CONTAINER_KINDS", "CUSTOM_OPERATIONS"]
@@ -313,10 +314,7 @@ def _build(kind: str, draw, shape: Shape, preserve: bool) -> Layer:
                                      dilation=d, groups=g, bias=bias)
     if kind in ("max_pool2d", "avg_pool2d"):
         k, s, p, d = _axis_params(draw, h, w, dilate=kind == "max_pool2d", pool_pad=True)
-        stride = None if draw(st.booleans()) else _one(s)
-        if stride is None:
-            # default stride = kernel: keep the padded input covering one window
-            stride = None
+        stride = None if draw(st.booleans()) else _one(s)  # None: torch's default, kernel
         extra: dict[str, Any] = {"dilation": _one(d)} if kind == "max_pool2d" else {}
         pool = _pool.MaxPool2d if kind == "max_pool2d" else _pool.AvgPool2d
         return pool(kernel_size=_one(k), stride=stride, padding=_one(p),
@@ -404,14 +402,8 @@ _PRESERVING = {"conv2d", "depthwise_conv2d", "pointwise_conv2d", "relu", "relu6"
                "linear", "custom"}
 
 
-def _layer_kinds() -> tuple[str, ...]:
-    from .spec import LAYER_TYPES
-
-    return tuple(cls.model_fields["kind"].default for cls in LAYER_TYPES)
-
-
 #: Every leaf layer kind the strategies draw (all of :data:`symcost.spec.LAYER_TYPES`).
-LAYER_KINDS: tuple[str, ...] = _layer_kinds()
+LAYER_KINDS: tuple[str, ...] = tuple(cls.model_fields["kind"].default for cls in LAYER_TYPES)
 #: Container kinds :func:`networks` may draw.
 CONTAINER_KINDS: tuple[str, ...] = ("sequential", "residual", "parallel", "repeat", "graph")
 
@@ -442,11 +434,7 @@ def _kind_names(kinds: Any, name: str = "kinds") -> tuple[str, ...]:
 def _fits(kind: str, shape: Shape, preserve: bool) -> bool:
     if kind in _MAP_ONLY and not shape.is_map:
         return False
-    if preserve and kind not in _PRESERVING:
-        return False
-    if preserve and kind == "softmax":
-        return True
-    return True
+    return not (preserve and kind not in _PRESERVING)
 
 
 @st.composite
@@ -483,17 +471,20 @@ def layers(*, kinds: Any = None, input: Shape | SearchStrategy[Shape] | None = N
     return _layer_for(shape, names)
 
 
+#: The merge specs by kind.
+_MERGES = {
+    "add": _merge.Add, "mul": _merge.Mul, "concat": _merge.Concat, "matmul": _merge.MatMul}
+
+
 def merges(*, kinds: Iterable[str] | None = None) -> SearchStrategy[_merge.Merge]:
     """Merge specs: ``add``, ``mul``, ``concat`` (and ``matmul`` when asked for)."""
-    table = {"add": _merge.Add, "mul": _merge.Mul, "concat": _merge.Concat,
-             "matmul": _merge.MatMul}
     names = ["add", "mul", "concat"] if kinds is None else list(kinds)
     for k in names:
-        if k not in table:
-            raise InvalidArgument(f"kinds: {k!r} is not a merge kind. Use {sorted(table)}")
+        if k not in _MERGES:
+            raise InvalidArgument(f"kinds: {k!r} is not a merge kind. Use {sorted(_MERGES)}")
     if not names:
         raise InvalidArgument("kinds must name at least one merge kind")
-    return st.sampled_from(names).map(lambda k: table[k]())
+    return st.sampled_from(names).map(lambda k: _MERGES[k]())
 
 
 # ---------------------------------------------------------------------------- networks
@@ -575,9 +566,7 @@ def _graph(draw, shape: Shape, kinds, depth, containers, preserve: bool) -> Grap
                                inputs=(other,)))
         nodes.append(GraphNode(name="out", op=_merge.MatMul(), inputs=(a, "t")))
     else:
-        nodes.append(GraphNode(name="out", op={"add": _merge.Add, "mul": _merge.Mul,
-                                               "concat": _merge.Concat}[merge](),
-                               inputs=(a, b)))
+        nodes.append(GraphNode(name="out", op=_MERGES[merge](), inputs=(a, b)))
     return Graph(nodes=tuple(nodes))
 
 
