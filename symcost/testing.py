@@ -96,6 +96,12 @@ def _metric(cost: Cost, name: str) -> sympy.Expr:
     return getattr(cost, name)
 
 
+def _cost_problems(a: Cost, b: Cost, names: list[str]) -> list[str]:
+    """The description of every metric in ``names`` where ``a`` and ``b`` differ."""
+    return [p for p in (_difference(m, _metric(a, m), _metric(b, m)) for m in names)
+            if p is not None]
+
+
 def _exact(value: Any, name: str) -> sympy.Expr:
     """A value of ``at=`` as an exact number (0.75 is 3/4, not a float)."""
     if isinstance(value, bool):
@@ -107,6 +113,12 @@ def _exact(value: Any, name: str) -> sympy.Expr:
     except sympy.SympifyError:
         raise SymcostError(f"assert_ratio: at[{name!r}] must be a number (given "
                            f"{value!r}).") from None
+
+
+def _at_values(expr: sympy.Expr, at: Mapping[str, Any]) -> sympy.Expr:
+    """``expr`` with each symbol named in ``at`` replaced by its exact value."""
+    return expr.xreplace({s: _exact(at[s.name], s.name) for s in expr.free_symbols
+                          if s.name in at})
 
 
 def _fail(title: str, problems: list[str]) -> None:
@@ -134,9 +146,8 @@ def assert_cost_equal(a: Any, b: Any, *, metrics: Iterable[str] | str | None = N
     if ca.convention != cb.convention:
         raise AssertionError(f"costs priced under different conventions: {ca.convention!r} "
                              f"vs {cb.convention!r}. Price both under one.")
-    names = _metric_list(metrics, [*METRICS, *(f"counts.{op}" for op in OPS)])
-    problems = [p for p in (_difference(m, _metric(ca, m), _metric(cb, m)) for m in names)
-                if p is not None]
+    problems = _cost_problems(ca, cb, _metric_list(metrics, [*METRICS,
+                                                              *(f"counts.{op}" for op in OPS)]))
     if problems:
         _fail(f"costs differ (convention {ca.convention!r}) in {len(problems)} metric(s):",
               problems)
@@ -161,9 +172,7 @@ def assert_identity(lhs: Any, rhs: Any, *, metric: Iterable[str] | str | None = 
     """
     ca, cb = _as_cost(lhs), _as_cost(rhs)
     if ca is not None and cb is not None:
-        names = _metric_list(metric, METRICS)
-        problems = [p for p in (_difference(m, _metric(ca, m), _metric(cb, m)) for m in names)
-                    if p is not None]
+        problems = _cost_problems(ca, cb, _metric_list(metric, METRICS))
     else:
         if (ca is None) != (cb is None) and metric is None:
             raise SymcostError("assert_identity: one side is a Cost and the other a formula; "
@@ -213,16 +222,14 @@ def assert_ratio(a: Any, b: Any, expected: Any, *, metric: str = "macs",
         return
     if not isinstance(rel, (int, float)) or isinstance(rel, bool) or rel < 0:
         raise SymcostError(f"assert_ratio: rel must be a non-negative number (given {rel!r}).")
-    values = {s: _exact(at[s.name], s.name) for s in r.free_symbols if s.name in at}
     missing = sorted(s.name for s in r.free_symbols if s.name not in at)
     if missing:
         raise SymcostError("assert_ratio: at= gives no value for " + ", ".join(missing)
                            + f" (the ratio is {r}). Add them, e.g. at={{"
                            + ", ".join(f"'{m}': ..." for m in missing) + "}.")
-    got = r.xreplace(values)
+    got = _at_values(r, at)
     exp = sympy.sympify(expected)
-    exp_at = exp.xreplace({s: _exact(at[s.name], s.name) for s in exp.free_symbols
-                           if s.name in at})
+    exp_at = _at_values(exp, at)
     if exp_at.free_symbols:
         raise SymcostError(f"assert_ratio: the expected value {exp} still has "
                            f"{sorted(map(str, exp_at.free_symbols))} after at=; give them too.")
