@@ -13,9 +13,9 @@ C_out*K**2/(C_out + K**2)
 from __future__ import annotations
 
 from .errors import (
-    ConstraintError, DimensionError, ShapeMismatchError, SpecError, SpecFileError,
-    SymcostError, TorchImportError, UnboundDimensionError, UnknownConventionError,
-    UnknownModelError,
+    CensusError, ConventionError, ConstraintError, DimensionError, ShapeMismatchError,
+    SpecError, SpecFileError, SymcostError, TorchImportError, UnboundDimensionError,
+    UnknownConventionError, UnknownModelError,
 )
 from .dims import dim, dims, parse
 from .shapes import Shape
@@ -28,17 +28,19 @@ from .layers.activation import (
     Tanh,
 )
 from .layers.conv import (
-    Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d,
+    Conv1d, Conv2d, Conv3d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d,
 )
 from .layers.custom import Custom
 from .layers.linear import Linear
 from .layers.merge import Add, Concat, MatMul, Mul
 from .layers.norm import BatchNorm2d, LayerNorm, LayerNorm2d
 from .layers.pool import (
-    AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d,
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, AvgPool3d, GlobalAvgPool2d,
+    GlobalMaxPool2d, MaxPool1d, MaxPool2d, MaxPool3d,
 )
 from .layers.reshape import (
-    ChannelChunk, ChannelShuffle, Dropout, Flatten, Identity, Permute, StochasticDepth,
+    ChannelChunk, ChannelShuffle, Dropout, Flatten, Identity, Permute, Rearrange, Reshape,
+    StochasticDepth,
 )
 from .layers.scale import LayerScale
 from .layers.resample import Upsample
@@ -56,17 +58,19 @@ __all__ = [
     # errors
     "SymcostError", "DimensionError", "SpecError", "ShapeMismatchError", "ConstraintError",
     "UnboundDimensionError", "UnknownConventionError", "UnknownModelError", "SpecFileError",
-    "TorchImportError",
+    "TorchImportError", "ConventionError", "CensusError",
     # dimensions, shapes, counting, pricing
     "dim", "dims", "parse", "Shape", "OpCounts", "Convention", "Pricing", "get_convention",
     "convention_names", "Cost", "CostValues", "ratio", "equivalent", "counterexample",
     # layers
-    "Conv2d", "ConvTranspose2d", "DepthwiseConv2d", "PointwiseConv2d", "SeparableConv2d",
-    "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "GlobalMaxPool2d", "AdaptiveAvgPool2d",
+    "Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d", "DepthwiseConv2d", "PointwiseConv2d",
+    "SeparableConv2d", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d",
+    "AvgPool3d", "GlobalAvgPool2d", "GlobalMaxPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
     "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "SiLU", "Hardswish",
     "Hardsigmoid", "GELU", "Softmax", "Linear", "BatchNorm2d", "LayerNorm", "LayerNorm2d",
     "LayerScale", "Add", "Mul", "Concat", "MatMul", "Flatten", "Identity", "Dropout",
-    "StochasticDepth", "ChannelShuffle", "ChannelChunk", "Permute", "Upsample", "Custom",
+    "StochasticDepth", "ChannelShuffle", "ChannelChunk", "Permute", "Reshape", "Rearrange",
+    "Upsample", "Custom",
     # networks
     "Sequential", "Residual", "Parallel", "Repeat", "Graph", "GraphNode", "NetworkCost",
     "AnyLayer",

@@ -7,21 +7,30 @@ without it (a source checkout), call :func:`_hypothesis_setup_hook` yourself.
 
 from __future__ import annotations
 
+import importlib
+
+
+def _strategies():
+    # looked up when a strategy is first drawn, never while hypothesis loads its entry
+    # points: `from symcost import strategies` imports hypothesis, which runs this hook
+    # while symcost.strategies is still half-initialised
+    return importlib.import_module("symcost.strategies")
+
 
 def _hypothesis_setup_hook() -> None:
     """Register symcost's type strategies with hypothesis (idempotent)."""
     from hypothesis import strategies as st
 
-    from . import strategies as sst
     from .network import Graph, Parallel, Repeat, Residual, Sequential
     from .shapes import Shape
     from .spec import LAYER_TYPES, MERGE_TYPES
 
     for cls in LAYER_TYPES:
-        st.register_type_strategy(cls, sst.layers(kinds=[cls]))
+        st.register_type_strategy(cls, lambda t: _strategies().layers(kinds=[t]))
     for merge in MERGE_TYPES:
-        st.register_type_strategy(merge, st.just(merge()))  # merges have no fields
-    st.register_type_strategy(Shape, sst.shapes())
-    st.register_type_strategy(Sequential, sst.networks(containers=[]))
+        st.register_type_strategy(merge, st.just(merge()))
+    st.register_type_strategy(Shape, lambda t: _strategies().shapes())
+    st.register_type_strategy(Sequential, lambda t: _strategies().networks(containers=[]))
     for box in (Residual, Parallel, Repeat, Graph):
-        st.register_type_strategy(box, sst._container_of(box.model_fields["kind"].default))
+        st.register_type_strategy(
+            box, lambda t: _strategies()._container_of(t.model_fields["kind"].default))

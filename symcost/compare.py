@@ -24,6 +24,7 @@ from .conventions import Convention, describe_rule, get_convention
 from .cost import bind_values
 from .layers.base import Spec
 from .shapes import Shape
+from .spec import kind_classes
 
 __all__ = ["compare_conventions", "ConventionComparison", "KindDifference"]
 
@@ -115,4 +116,5 @@ def compare_conventions(net: Spec, shape: Shape, a: str | Convention, b: str | C
 
 
 def _rule_text(conv: Convention, metric: str, kind: str) -> str:
-    return describe_rule(getattr(conv, metric).rule_for(kind))
+    family = getattr(kind_classes()[kind], "family", "")  # containers have none
+    return describe_rule(getattr(conv, metric).rule_for(kind, family))

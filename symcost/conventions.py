@@ -5,10 +5,13 @@ operations are worth. It knows nothing of a layer beyond its ``kind`` and its ce
 the numbers of input and output elements), which is what lets one network reproduce the
 figures of the seed article, of torchvision, or of a peer tool.
 
-A :class:`Pricing` is a linear rule: a weight per census entry, and per layer kind an
-override. Terms are the census entries (:data:`~symcost.counts.OPS`) and ``inputs`` /
-``outputs`` (element counts of the layer's input and output); an override may also be a
-function of the census for rules that are not linear.
+A :class:`Pricing` gives a rule per operation family (:data:`~symcost.counts.FAMILIES`:
+convolution, mm, bmm, sdpa, softmax, norm, pool, elementwise, embedding, move, resample,
+custom) and, only for a peer tool's real quirks, per layer kind. A rule is linear — a
+weight per term, the terms being the census entries (:data:`~symcost.counts.OPS`) and
+``inputs`` / ``outputs`` (element counts of the layer's input and output) — or a function
+of the census. Every preset states a rule for every family, so a new kind is priced by the
+rule of its family, never silently as zero.
 
 Presets (look them up with :func:`get_convention`):
 
@@ -39,15 +42,16 @@ from typing import TYPE_CHECKING, cast
 
 import sympy
 
-from .counts import OPS
-from .errors import UnknownConventionError
+from .counts import FAMILIES, OPS
+from .errors import CensusError, ConventionError, UnknownConventionError
 
 if TYPE_CHECKING:
     from .cost import Cost
     from .layers.base import Census
 
 __all__ = ["Convention", "Pricing", "get_convention", "convention_names", "SEED", "MACS",
-           "FLOPS", "FVCORE", "PTFLOPS", "THOP", "TORCH", "TERMS", "describe_rule"]
+           "FLOPS", "FVCORE", "PTFLOPS", "THOP", "TORCH", "TERMS", "describe_rule",
+           "every_family", "linear"]
 
 #: Terms a linear rule may weight.
 TERMS: tuple[str, ...] = OPS + ("inputs", "outputs")
@@ -63,38 +67,91 @@ def _frozen(mapping: Mapping) -> Mapping:
 class Pricing:
     """How one figure (MACs or FLOPs) is priced from a census.
 
-    ``default`` weights census terms for every kind without an override; ``per_kind``
-    maps a layer kind to its own weights (an empty mapping makes the kind free) or to a
-    function of the census.
+    A rule weights census terms (a mapping; an empty one makes the work free) or is a
+    function of the census. ``families`` gives a rule per operation family
+    (:data:`~symcost.counts.FAMILIES`); ``per_kind`` overrides it for one layer kind (a
+    peer tool's quirk); ``default``, when given, prices every family not listed. Without
+    ``default`` every family needs its rule, so a new family or kind is never priced by
+    accident.
+
+    >>> Pricing(families={"convolution": {"mac": 1}})
+    Traceback (most recent call last):
+    ...
+    symcost.errors.ConventionError: Pricing: no rule for the families mm, bmm, ...
     """
 
-    default: Mapping[str, int]
+    default: Mapping[str, int] | None = None
     per_kind: Mapping[str, Rule] = field(default_factory=dict)
+    families: Mapping[str, Rule] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for rule in [self.default, *self.per_kind.values()]:
+        rules = [*self.families.values(), *self.per_kind.values()]
+        for rule in ([self.default] if self.default is not None else []) + rules:
             if not callable(rule):
-                bad = set(rule) - set(TERMS)
-                if bad:
-                    raise ValueError(f"Pricing: unknown terms {sorted(bad)}; use {TERMS}")
-        object.__setattr__(self, "default", _frozen(self.default))
+                for term in rule:
+                    if term not in TERMS:
+                        raise ConventionError(str(CensusError(term, TERMS, "pricing term")))
+        for family in self.families:
+            if family not in FAMILIES:
+                raise ConventionError(str(CensusError(family, FAMILIES, "operation family")))
+        if self.default is None:
+            missing = [f for f in FAMILIES if f not in self.families]
+            if missing:
+                raise ConventionError(
+                    "Pricing: no rule for the families " + ", ".join(missing) + ". Give "
+                    "families={...} a rule for each ({} makes one free), or default= to "
+                    "price every family not listed alike.")
+            object.__setattr__(self, "default", None)
+        else:
+            object.__setattr__(self, "default", _frozen(self.default))
         object.__setattr__(self, "per_kind", _frozen(self.per_kind))
+        object.__setattr__(self, "families", _frozen(self.families))
 
-    def rule_for(self, kind: str) -> Rule:
-        """The rule that prices ``kind``."""
-        return self.per_kind.get(kind, self.default)
+    def source_of(self, kind: str, family: str) -> str:
+        """Where the rule for ``kind`` (of ``family``) comes from: ``kind``, ``family`` or
+        ``default``."""
+        if kind in self.per_kind:
+            return "kind"
+        if family in self.families:
+            return "family"
+        if self.default is not None and family in FAMILIES:
+            return "default"
+        raise ConventionError(f"Pricing: no rule for {kind!r} of family {family!r}; "
+                              "known families: " + ", ".join(FAMILIES) + ".")
+
+    def rule_for(self, kind: str, family: str) -> Rule:
+        """The rule that prices ``kind``, a layer kind of operation ``family``."""
+        source = self.source_of(kind, family)
+        if source == "kind":
+            return self.per_kind[kind]
+        if source == "family":
+            return self.families[family]
+        return cast(Rule, self.default)
 
     def price(self, census: Census) -> sympy.Expr:
         """The priced figure of one layer's census."""
-        rule = self.rule_for(census.kind)
+        rule = self.rule_for(census.kind, census.family)
         if callable(rule):
             return sympy.sympify(rule(census))
-        terms = [weight * census.term(term) for term, weight in rule.items() if weight]
-        terms = [t for t in terms if t != 0]
-        if len(terms) < 2:
-            return terms[0] if terms else sympy.Integer(0)
-        # several terms often cancel (n − 1 adds + 1 divide = n): expand to show it
-        return sympy.expand(sympy.Add(*terms))
+        return linear(rule, census)
+
+
+def linear(rule: Mapping[str, int], census: Census) -> sympy.Expr:
+    """A linear rule applied to a census: the weighted sum of its terms."""
+    terms = [weight * census.term(term) for term, weight in rule.items() if weight]
+    terms = [t for t in terms if t != 0]
+    if len(terms) < 2:
+        return terms[0] if terms else sympy.Integer(0)
+    # several terms often cancel (n − 1 adds + 1 divide = n): expand to show it
+    return sympy.expand(sympy.Add(*terms))
+
+
+def every_family(rule: Rule, **overrides: Rule) -> dict[str, Rule]:
+    """One rule for every family, some families overridden: a preset's explicit choice."""
+    unknown = [f for f in overrides if f not in FAMILIES]
+    if unknown:
+        raise ConventionError(str(CensusError(unknown[0], FAMILIES, "operation family")))
+    return {f: overrides.get(f, rule) for f in FAMILIES}
 
 
 @dataclass(frozen=True)
@@ -130,24 +187,32 @@ class Convention:
 
 _ACTIVATION_ONE = ("relu", "relu6", "leaky_relu", "prelu", "elu")
 _ALL_OPS_ONCE = {op: 1 for op in OPS if op not in ("dot", "bias")}
+_GEMM_ONLY = {"mac": 1}
+_FREE: dict[str, int] = {}
+
+
+def _rule(doc: str, fn: Callable[[Census], sympy.Expr]) -> Callable[[Census], sympy.Expr]:
+    fn.__doc__ = doc
+    return fn
+
+
+_SEED_POOL = _rule("K·K per output window (cmp + outputs for max, add + div for average); "
+                   "1 per input element for global pooling",
+                   lambda c: linear({"cmp": 1, "outputs": 1} if c.attrs.get("reduce") == "max"
+                                    else {"add": 1, "div": 1}, c))
 
 SEED = Convention(
     name="seed",
     summary=("The founding article: MACCs for conv/depthwise/pointwise/deconv/FC, FLOPs for "
              "activations (1 per element, sigmoid 4) and pooling (K·K per output window, 1 per "
              "input for global pooling); BatchNorm folded away; bias ignored."),
-    macs=Pricing(default={"mac": 1}),
+    macs=Pricing(families=every_family(_GEMM_ONLY)),
     flops=Pricing(
-        default=_ALL_OPS_ONCE,
+        families=every_family(_ALL_OPS_ONCE, pool=_SEED_POOL),
         per_kind={
             **{k: {"outputs": 1} for k in _ACTIVATION_ONE},
             "sigmoid": {"outputs": 4},
-            "batchnorm2d": {},
-            "max_pool2d": {"cmp": 1, "outputs": 1},
-            "global_max_pool2d": {"cmp": 1, "outputs": 1},
-            "avg_pool2d": {"add": 1, "div": 1},
-            "global_avg_pool2d": {"add": 1, "div": 1},
-            "adaptive_avg_pool2d": {"add": 1, "div": 1},
+            "batchnorm2d": _FREE,
         },
     ),
 )
@@ -156,27 +221,22 @@ MACS = Convention(
     name="macs",
     summary=("Multiply-accumulates of conv, linear and matmul only (MobileNet's Mult-Adds, "
              "torchvision's GFLOPS); every other layer is free. flops = 2 × macs."),
-    macs=Pricing(default={"mac": 1}),
-    flops=Pricing(default={"mac": 2}),
+    macs=Pricing(families=every_family(_GEMM_ONLY)),
+    flops=Pricing(families=every_family({"mac": 2})),
 )
 
 FLOPS = Convention(
     name="flops",
     summary=("Every arithmetic operation: a length-n dot product is n multiplies and n − 1 "
              "adds, bias one add, plus every element-wise operation of the census."),
-    macs=Pricing(default={"mac": 1}),
-    flops=Pricing(default={**_ALL_OPS_ONCE, "mac": 2, "dot": -1, "bias": 1}),
+    macs=Pricing(families=every_family(_GEMM_ONLY)),
+    flops=Pricing(families=every_family({**_ALL_OPS_ONCE, "mac": 2, "dot": -1, "bias": 1})),
 )
 
 
 # ------------------------------------------------------------------------- peer presets
 # Rules and versions from each tool's source and from running it (see the docstrings);
 # tests/test_torch_import.py runs the tools themselves when they are installed.
-
-
-def _rule(doc: str, fn: Callable[[Census], sympy.Expr]) -> Callable[[Census], sympy.Expr]:
-    fn.__doc__ = doc
-    return fn
 
 
 def _doubled(pricing: Pricing) -> Pricing:
@@ -187,22 +247,25 @@ def _doubled(pricing: Pricing) -> Pricing:
             return _rule("2 × (" + (rule.__doc__ or "rule") + ")", lambda c: 2 * rule(c))
         return {t: 2 * w for t, w in rule.items()}
 
-    return Pricing(default=cast(Mapping[str, int], twice(pricing.default)),
+    return Pricing(families={f: twice(r) for f, r in pricing.families.items()},
                    per_kind={k: twice(r) for k, r in pricing.per_kind.items()})
 
 
-_CONVS = ("conv2d", "depthwise_conv2d", "pointwise_conv2d")
-_GEMM_ONLY = {"mac": 1}
-
-_FVCORE_MACS = Pricing(default=_GEMM_ONLY, per_kind={
-    **{k: _rule("mac; 0 with padding 'same'/'valid' (torch traces aten::_convolution_mode, "
-                "which fvcore does not handle)",
-                lambda c: 0 if isinstance(c.attrs.get("padding"), str) else c.ops.mac)
-       for k in _CONVS},
+_FVCORE_MACS = Pricing(families={
+    "convolution": _rule("mac; 0 with padding 'same'/'valid' (torch traces "
+                         "aten::_convolution_mode, which fvcore does not handle)",
+                         lambda c: 0 if isinstance(c.attrs.get("padding"), str) else c.ops.mac),
+    "mm": _GEMM_ONLY, "bmm": _GEMM_ONLY,
+    "sdpa": _rule("0: fvcore 0.1.5 has no handle for aten::scaled_dot_product_attention",
+                  lambda c: sympy.Integer(0)),
+    "softmax": _FREE, "norm": _FREE, "pool": _FREE, "elementwise": _FREE,
+    "embedding": _FREE, "move": _FREE,
+    "resample": _rule("outputs (nearest), 4·outputs (bilinear)",
+                      lambda c: c.outputs * (4 if c.attrs.get("mode") == "bilinear" else 1)),
+    "custom": _GEMM_ONLY,
+}, per_kind={
     "batchnorm2d": _rule("inputs, ×2 with affine γ/β (eval mode)",
                          lambda c: c.inputs * (2 if c.attrs.get("affine", True) else 1)),
-    "upsample": _rule("outputs (nearest), 4·outputs (bilinear)",
-                      lambda c: c.outputs * (4 if c.attrs.get("mode") == "bilinear" else 1)),
     "adaptive_avg_pool2d": {"inputs": 1},
 })
 
@@ -227,10 +290,12 @@ bilinear ``4E``; ReLU, max/avg pooling, ``add``/``mul``, ``cat``, softmax 0.
 Headline: ``macs``. Matches fvcore exactly on eval-mode models (tested when installed).
 """
 
-_PTFLOPS_MACS = Pricing(default=_GEMM_ONLY, per_kind={
-    **{k: {"mac": 1, "bias": 1} for k in _CONVS},
-    "conv_transpose2d": {"mac": 1, "bias": 1},
-    "linear": {"mac": 1, "bias": 1},
+_PTFLOPS_MACS = Pricing(families={
+    "convolution": {"mac": 1, "bias": 1}, "mm": {"mac": 1, "bias": 1}, "bmm": _GEMM_ONLY,
+    "sdpa": _rule("0: ptflops 0.7.5's aten backend has no rule for scaled dot-product "
+                  "attention", lambda c: sympy.Integer(0)),
+    "softmax": _FREE, "norm": _FREE, "pool": _FREE, "elementwise": _FREE,
+    "embedding": _FREE, "move": _FREE, "resample": _FREE, "custom": _GEMM_ONLY,
 })
 
 PTFLOPS = Convention(
@@ -261,24 +326,37 @@ def _module_only(doc: str, fn: Callable[[Census], sympy.Expr]) -> Callable:
                  else sympy.Integer(0))
 
 
-_THOP_MACS = Pricing(default={}, per_kind={
-    **{k: _module_only("mac", lambda c: c.ops.mac) for k in (*_CONVS, "linear")},
+_THOP_AVG_POOL = _module_only("outputs", lambda c: c.outputs)
+_THOP_ADAPTIVE = _module_only("(window + 1)·outputs",
+                              lambda c: (c.attrs["window"] + 1) * c.outputs)
+_THOP_NO_HOOK = _rule("0: thop 0.1.1 registers no hook for this family's modules",
+                      lambda c: sympy.Integer(0))
+
+_THOP_MACS = Pricing(families={
+    "convolution": _module_only("mac", lambda c: c.ops.mac),
+    "mm": _module_only("mac", lambda c: c.ops.mac),
+    "bmm": _THOP_NO_HOOK, "sdpa": _THOP_NO_HOOK,
+    "softmax": _module_only("rows·(n exp + (n−1) add + n div)",
+                            lambda c: c.ops.exp + c.ops.add + c.ops.div),
+    "norm": _THOP_NO_HOOK, "pool": _THOP_NO_HOOK, "elementwise": _THOP_NO_HOOK,
+    "embedding": _THOP_NO_HOOK, "move": _THOP_NO_HOOK,
+    "resample": _module_only("outputs (nearest), 11·outputs (bilinear)",
+                             lambda c: c.outputs * (11 if c.attrs.get("mode") == "bilinear"
+                                                    else 1)),
+    "custom": _THOP_NO_HOOK,
+}, per_kind={
     "conv_transpose2d": _module_only(
         "output-centric: outputs·(C_in/g)·kh·kw",
         lambda c: c.outputs * c.attrs["in_channels"] / c.attrs["groups"]
-        * c.attrs["kernel"][0] * c.attrs["kernel"][1]),
+        * sympy.Mul(*c.attrs["kernel"])),
+    "matmul": _rule("0: torch.matmul is a function, never a module thop hooks",
+                    lambda c: sympy.Integer(0)),
     "batchnorm2d": _module_only("2·inputs, ×2 with affine",
                                 lambda c: 2 * c.inputs * (2 if c.attrs.get("affine", True)
                                                           else 1)),
     "prelu": _module_only("inputs (eval mode)", lambda c: c.inputs),
-    "softmax": _module_only("rows·(n exp + (n−1) add + n div)",
-                            lambda c: c.ops.exp + c.ops.add + c.ops.div),
-    "avg_pool2d": _module_only("outputs", lambda c: c.outputs),
-    "adaptive_avg_pool2d": _module_only("(window + 1)·outputs",
-                                        lambda c: (c.attrs["window"] + 1) * c.outputs),
-    "upsample": _module_only("outputs (nearest), 11·outputs (bilinear)",
-                             lambda c: c.outputs * (11 if c.attrs.get("mode") == "bilinear"
-                                                    else 1)),
+    **{k: _THOP_AVG_POOL for k in ("avg_pool1d", "avg_pool2d", "avg_pool3d")},
+    **{k: _THOP_ADAPTIVE for k in ("adaptive_avg_pool1d", "adaptive_avg_pool2d")},
 })
 
 THOP = Convention(
@@ -304,13 +382,21 @@ ReLU, ReLU6, LeakyReLU, max pooling, Dropout and modules without a rule 0. Headl
 ``macs``. (ultralytics-thop 2.x differs: input-centric ConvTranspose2d, nearest 0.)
 """
 
+_TORCH_MACS = Pricing(families={
+    "convolution": _GEMM_ONLY, "mm": _GEMM_ONLY, "bmm": _GEMM_ONLY,
+    "sdpa": _rule("0: torch 2.13's FlopCounterMode has no CPU formula for fused attention",
+                  lambda c: sympy.Integer(0)),
+    "softmax": _FREE, "norm": _FREE, "pool": _FREE, "elementwise": _FREE,
+    "embedding": _FREE, "move": _FREE, "resample": _FREE, "custom": _GEMM_ONLY,
+})
+
 TORCH = Convention(
     name="torch",
     summary=("torch.utils.flop_counter.FlopCounterMode (torch 2.13): FLOPs = 2 × MACs of "
              "convolution (transposed: input-centric), mm/addmm/bmm (linear, matmul); bias, "
              "BatchNorm, activations, pooling, interpolation and element-wise ops 0. The "
              "headline figure is flops; macs is half of it."),
-    macs=Pricing(default=_GEMM_ONLY), flops=Pricing(default={"mac": 2}), headline="flops",
+    macs=_TORCH_MACS, flops=_doubled(_TORCH_MACS), headline="flops",
 )
 """``torch.utils.flop_counter.FlopCounterMode`` of torch 2.13.0: ``get_total_flops()``.
 

@@ -25,10 +25,29 @@ from dataclasses import dataclass, fields
 
 import sympy
 
-__all__ = ["OpCounts", "OPS"]
+from .errors import CensusError
+
+__all__ = ["OpCounts", "OPS", "FAMILIES"]
 
 #: The census entries, in display order.
 OPS: tuple[str, ...] = ("mac", "dot", "bias", "add", "mul", "div", "cmp", "exp", "erf", "sqrt")
+
+#: Operation families: what a convention prices. Every layer kind declares one (on its class)
+#: and every preset states a rule for each, so a new kind is never priced by accident.
+FAMILIES: tuple[str, ...] = (
+    "convolution",   # convolutions of any rank, grouped, depthwise, transposed
+    "mm",            # matrix products: Linear, a matmul of two matrices
+    "bmm",           # batched matrix products (attention scores, batched matmul)
+    "sdpa",          # scaled dot-product attention as one fused operation
+    "softmax",       # softmax along an axis
+    "norm",          # batch, layer and RMS normalisation
+    "pool",          # windowed, global and adaptive pooling
+    "elementwise",   # activations, element-wise add/mul, learned scales
+    "embedding",     # table lookups
+    "move",          # views, permutations, concatenation, dropout at inference
+    "resample",      # interpolation (upsampling)
+    "custom",        # user formulas
+)
 
 _ZERO = sympy.Integer(0)
 
@@ -62,10 +81,11 @@ class OpCounts:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, sympy.Expr]) -> OpCounts:
-        """Build from a mapping of entry names (unknown names raise ``KeyError``)."""
-        unknown = set(values) - set(OPS)
+        """Build from a mapping of entry names (an unknown name raises
+        :class:`~symcost.errors.CensusError`, a ``KeyError``, with the nearest entry)."""
+        unknown = sorted(set(values) - set(OPS))
         if unknown:
-            raise KeyError(", ".join(sorted(unknown)))
+            raise CensusError(unknown[0], OPS)
         return cls(**values)
 
     def items(self) -> list[tuple[str, sympy.Expr]]:

@@ -375,12 +375,16 @@ NonNegDim = Annotated[
 ]
 
 
-def _validate_pair(value: Any, allow_zero: bool) -> sympy.Expr | tuple[sympy.Expr, sympy.Expr]:
+#: Most spatial axes a per-axis size lists (Conv3d's (kt, kh, kw)).
+MAX_SPATIAL_AXES = 3
+
+
+def _validate_pair(value: Any, allow_zero: bool) -> sympy.Expr | tuple[sympy.Expr, ...]:
     if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise DimensionError(f"size: expected one size or a pair (h, w) (given {value!r}).")
-        first = as_expr(value[0], where="size", allow_zero=allow_zero)
-        return (first, as_expr(value[1], where="size", allow_zero=allow_zero))
+        if not 1 <= len(value) <= MAX_SPATIAL_AXES:
+            raise DimensionError("size: expected one size or one per spatial axis, such as "
+                                 f"(h, w) (given {value!r}).")
+        return tuple(as_expr(v, where="size", allow_zero=allow_zero) for v in value)
     return as_expr(value, where="size", allow_zero=allow_zero)
 
 
@@ -399,20 +403,21 @@ def _validate_padding(value: Any) -> Any:
 
 
 def _pair_schema(scalar: dict) -> dict:
-    return {"anyOf": [scalar, {"type": "array", "items": scalar, "minItems": 2,
-                               "maxItems": 2}]}
+    return {"anyOf": [scalar, {"type": "array", "items": scalar, "minItems": 1,
+                               "maxItems": MAX_SPATIAL_AXES}]}
 
 
-#: A positive size or a per-axis pair (kernel, stride, dilation).
+#: A positive size, or one per spatial axis (kernel, stride, dilation); a layer checks that
+#: a tuple has as many entries as it has spatial axes.
 DimPair = Annotated[
-    sympy.Expr | tuple[sympy.Expr, sympy.Expr],
+    sympy.Expr | tuple[sympy.Expr, ...],
     PlainValidator(lambda v: _validate_pair(v, allow_zero=False)),
     PlainSerializer(_pair_to_json, when_used="always"),
     WithJsonSchema(_pair_schema(_DIM_SCHEMA)),
 ]
 #: A non-negative size or pair (a transposed convolution's padding).
 NonNegDimPair = Annotated[
-    sympy.Expr | tuple[sympy.Expr, sympy.Expr],
+    sympy.Expr | tuple[sympy.Expr, ...],
     PlainValidator(lambda v: _validate_pair(v, allow_zero=True)),
     PlainSerializer(_pair_to_json, when_used="always"),
     WithJsonSchema(_pair_schema(_NONNEG_SCHEMA)),

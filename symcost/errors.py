@@ -7,6 +7,8 @@ follow one pattern: ``where: what is wrong (what was given). How to fix.``
 
 from __future__ import annotations
 
+import difflib
+
 
 class SymcostError(Exception):
     """Base class of every error symcost raises."""
@@ -116,3 +118,25 @@ def _rebuild_spec_error(cls, detail, layer, field, value):
 class TorchImportError(SymcostError, ValueError):
     """A PyTorch model cannot be imported: torch is missing, ``torch.fx`` cannot trace it,
     or (with ``strict=True``) some of its operations have no symcost mapping."""
+
+
+class CensusError(SymcostError, KeyError):
+    """A census entry or pricing term that does not exist."""
+
+    def __init__(self, name: object, known: tuple[str, ...] | list[str],
+                 what: str = "census entry") -> None:
+        self.name, self.known, self.what = name, list(known), what
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        near = difflib.get_close_matches(str(self.name), self.known, n=1)
+        hint = f" Did you mean {near[0]}?" if near else ""
+        return (f"unknown {self.what} {self.name!r}.{hint} Use one of: "
+                + ", ".join(self.known) + ".")
+
+    def __reduce__(self):
+        return (type(self), (self.name, self.known, self.what))
+
+
+class ConventionError(SymcostError, ValueError):
+    """A pricing rule or convention that cannot be built as given."""

@@ -2,9 +2,9 @@
 
 A document names its format version, the symbols it uses, its input and its network::
 
-    {"symcost": 1,
+    {"symcost": 2,
      "symbols": {"H": {"multiple_of": 32}, "W": {"multiple_of": 32}},
-     "input": {"N": 1, "C": 3, "H": "H", "W": "W"},
+     "input": {"layout": "N C H W", "N": 1, "C": 3, "H": "H", "W": "W"},
      "network": {"kind": "sequential", "layers": [...]}}
 
 Integers stay integers; expressions are strings read back by the safe parser of
@@ -45,6 +45,7 @@ from .errors import DimensionError, SpecError, SpecFileError
 from .layers.base import Spec, reraise_validation
 from .layers.custom import AXES as CUSTOM_AXES
 from .layers.custom import Custom
+from .layers.reshape import Reshape
 from .shapes import Shape
 from .spec import AnyLayer, spec_adapter
 
@@ -62,8 +63,11 @@ MAX_VALUES = 100_000
 MAX_STRING = 10_000
 #: Integers in a document have at most this many decimal digits.
 MAX_INT_DIGITS = 40
-#: The document format this version writes and reads.
-FORMAT_VERSION = 1
+#: The document format this version writes. Version 2 gives the input's axes in order
+#: (``"layout": "N L D"``); version 1, whose inputs were N×C×H×W or N×C, still loads.
+FORMAT_VERSION = 2
+#: The format versions this version reads.
+READ_VERSIONS = (1, 2)
 
 _FORMATS = ("json", "yaml")
 _TOP_KEYS = ("symcost", "symbols", "input", "network")
@@ -119,12 +123,13 @@ class NetworkDocument(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True,
                               title="symcost network document")
 
-    symcost: Literal[1]
-    """Format version of the document."""
+    symcost: Literal[1, 2]
+    """Format version of the document (2 writes the input's layout; 1 still loads)."""
     symbols: dict[SymbolName, SymbolDeclaration] = {}
     """Every symbol the input and network use, by name (``{}`` for a plain size)."""
     input: Shape | None = None
-    """The input shape, e.g. ``{"C": 3, "H": "H", "W": "W"}`` (N defaults to 1)."""
+    """The input shape, e.g. ``{"layout": "N C H W", "N": 1, "C": 3, "H": "H", "W": "W"}``
+    or a sequence ``{"layout": "N L D", "N": "B", "L": "T", "D": 768}`` (N defaults to 1)."""
     network: AnyLayer
     """The network: any layer or container spec, tagged by ``kind``."""
 
@@ -185,7 +190,7 @@ def to_document(network: Spec, *, input: Shape | None = None) -> dict[str, Any]:
         "symbols": {name: SymbolDeclaration.of(s) for name, s in sorted(symbols.items())},
     }
     if input is not None:
-        out["input"] = input.model_dump(mode="json", exclude_none=True)
+        out["input"] = input.to_json()
     out["network"] = network.model_dump(mode="json", exclude_defaults=True)
     return out
 
@@ -202,11 +207,12 @@ def dump(network: Spec, path: str | Path | None = None, *, format: str | None = 
     >>> import symcost as sc
     >>> H = sc.dim("H", multiple_of=32)
     >>> print(sc.dump(sc.ReLU(), input=sc.Shape(C=3, H=H, W=H), format="yaml"), end="")
-    symcost: 1
+    symcost: 2
     symbols:
       H:
         multiple_of: 32
     input:
+      layout: N C H W
       N: 1
       C: 3
       H: H
@@ -265,14 +271,19 @@ def _described(symbol: sympy.Symbol) -> str:
 def _symbols_used(network: Spec, input: Shape | None) -> Iterator[tuple[sympy.Symbol, str]]:
     """Every free symbol with the first place it occurs, in a fixed order.
 
-    A :class:`Custom` layer's N, C, H, W name the axes of its input, not document symbols.
+    A :class:`Custom` layer's N, C, H, W name the axes of its input, and so do all of a
+    :class:`Reshape`'s names: they are not document symbols.
     """
     stack: list[tuple[Any, str, bool]] = [(network, "network", False)]
     if input is not None:
         stack.append((input, "input", False))
     while stack:
         value, where, custom = stack.pop()
-        if isinstance(value, BaseModel):
+        if isinstance(value, Shape):
+            stack.extend((v, f"{where}.{n}", custom) for n, v in reversed(value.axes().items()))
+        elif isinstance(value, Reshape):
+            continue  # its formulas name the axes of its input, never document symbols
+        elif isinstance(value, BaseModel):
             inner = custom or isinstance(value, Custom)
             fields = list(type(value).model_fields)
             stack.extend((getattr(value, f), f"{where}.{f}", inner) for f in reversed(fields))
@@ -571,12 +582,13 @@ def _from_data(data: Any, source: str) -> Document:
         raise SpecFileError(f"{source}: {bad}: unknown field; {hint}")
     if "network" not in data:
         raise SpecFileError(f"{source}: no 'network'. A document is "
-                            '{"symcost": 1, "symbols": {...}, "input": {...}, '
+                            '{"symcost": 2, "symbols": {...}, "input": {...}, '
                             '"network": {"kind": ...}}.')
     strict = "symcost" in data
-    if strict and (type(data["symcost"]) is not int or data["symcost"] != FORMAT_VERSION):
+    if strict and (type(data["symcost"]) is not int or data["symcost"] not in READ_VERSIONS):
         raise SpecFileError(f"{source}: symcost: format version {data['symcost']!r} is not "
-                            f"one this version reads (it reads {FORMAT_VERSION}).")
+                            "one this version reads (it reads "
+                            + " and ".join(map(str, READ_VERSIONS)) + ").")
     given = data.get("symbols")
     symbols = _symbols({} if given is None else given, source)
     with declared(symbols):
@@ -639,7 +651,7 @@ def _input(data: Any, source: str) -> Shape | None:
     if not isinstance(data, dict):
         raise SpecFileError(f"{source}: input: expected an object such as "
                             f'{{"C": 3, "H": "H", "W": "W"}}, got {_type_name(data)}.')
-    return _validated(Shape.model_validate, data, source, "input", Shape)
+    return _validated(Shape.from_json, data, source, "input")
 
 
 def _validated(validate: Any, data: dict, source: str, where: str, cls: Any = None) -> Any:

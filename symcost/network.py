@@ -21,7 +21,7 @@ from .conventions import Convention, get_convention
 from .cost import Cost, CostValues, bind_values
 from .dims import Dim
 from .errors import ShapeMismatchError, SpecError
-from .layers.base import Node, Spec, where_of
+from .layers.base import Node, Spec, where_of, with_family
 from .layers.merge import Add, Concat, Merge, Mul
 from .report import Reportable
 from .shapes import Shape
@@ -54,10 +54,14 @@ class _Container(Spec):
         return self.analyze(shape, convention, bytes_per_element=bytes_per_element)
 
 
-def _merge_node(merge, shapes: list[Shape], path: str) -> Node:
-    mpath = _child_path(path, merge.name or merge.kind)
+def _merge_node(merge, shapes: list[Shape], path: str, mpath: str | None = None) -> Node:
+    if not shapes:
+        raise SpecError("a merge needs at least one input; list the nodes it combines.",
+                        layer=where_of(mpath or path, merge.kind), field="inputs")
+    mpath = mpath if mpath is not None else _child_path(path, merge.name or merge.kind)
     out, census, constraints = merge.combine(shapes, where_of(mpath, merge.kind))
-    return Node(mpath, merge.kind, shapes[0], out, census=census, constraints=constraints)
+    return Node(mpath, merge.kind, shapes[0], out, census=with_family(census, merge.family),
+                constraints=constraints)
 
 
 class Sequential(_Container):
@@ -167,8 +171,11 @@ class Repeat(_Container):
         where = where_of(path, self.kind)
         body = self.body.node(shape, _child_path(path, self.body.name or "body"))
         constraints: list[Constraint] = []
-        for axis, a in shape.axes().items():
-            b = getattr(body.output, axis)
+        if body.output.rank != shape.rank:
+            raise ShapeMismatchError(f"a repeated body must keep its shape, but it turns "
+                                     f"{shape} into {body.output}. Repeat only "
+                                     "shape-preserving blocks.", layer=where, field="body")
+        for axis, a, b in zip(shape.names, shape.sizes, body.output.sizes):
             constraints += require(
                 sympy.Eq(a, b), where=where, field="body", value=f"{axis}: {a} -> {b}",
                 message=(f"a repeated body must keep its shape, but it changes {axis}. "
@@ -253,10 +260,7 @@ class Graph(_Container):
             child_path = _child_path(path, gn.name)
             shapes = [values[i] for i in gn.inputs]
             if isinstance(gn.op, Merge):
-                out, census, constraints = gn.op.combine(shapes, where_of(child_path,
-                                                                          gn.op.kind))
-                child = Node(child_path, gn.op.kind, shapes[0], out, census=census,
-                             constraints=constraints)
+                child = _merge_node(gn.op, shapes, path, child_path)
             else:
                 child = gn.op.node(shapes[0], child_path)
             if gn.source is not None or gn.shares is not None:
@@ -394,8 +398,7 @@ def _row_symbols(rows: list[Row]) -> set[sympy.Symbol]:
 
 
 def _eval_shape(shape: Shape, mapping) -> Shape:
-    return shape.replace(**{k: sympy.Integer(v.xreplace(mapping)) if v is not None else None
-                            for k, v in shape.axes().items()})
+    return shape.map(lambda v: sympy.Integer(v.xreplace(mapping)))
 
 
 @dataclass(eq=False)

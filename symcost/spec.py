@@ -26,7 +26,9 @@ from .layers.activation import (
 )
 from .layers.base import Spec, register_tags
 from .layers.conv import (
+    Conv1d,
     Conv2d,
+    Conv3d,
     ConvTranspose2d,
     DepthwiseConv2d,
     PointwiseConv2d,
@@ -37,11 +39,16 @@ from .layers.linear import Linear
 from .layers.merge import Add, Concat, MatMul, Mul
 from .layers.norm import BatchNorm2d, LayerNorm, LayerNorm2d
 from .layers.pool import (
+    AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AvgPool1d,
     AvgPool2d,
+    AvgPool3d,
     GlobalAvgPool2d,
     GlobalMaxPool2d,
+    MaxPool1d,
     MaxPool2d,
+    MaxPool3d,
 )
 from .layers.resample import Upsample
 from .layers.reshape import (
@@ -51,6 +58,8 @@ from .layers.reshape import (
     Flatten,
     Identity,
     Permute,
+    Rearrange,
+    Reshape,
     StochasticDepth,
 )
 from .layers.scale import LayerScale
@@ -60,11 +69,14 @@ __all__ = ["AnyLayer", "GraphOp", "LAYER_TYPES", "CONTAINER_TYPES", "MERGE_TYPES
            "kind_classes", "spec_adapter"]
 
 LAYER_TYPES = (
-    Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d,
-    MaxPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, AdaptiveAvgPool2d,
+    Conv1d, Conv2d, Conv3d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d,
+    SeparableConv2d,
+    MaxPool1d, MaxPool2d, MaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d, GlobalAvgPool2d,
+    GlobalMaxPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d,
     ReLU, ReLU6, LeakyReLU, PReLU, ELU, Sigmoid, Tanh, SiLU, Hardswish, Hardsigmoid, GELU,
     Softmax, Linear, BatchNorm2d, LayerNorm, LayerNorm2d, LayerScale, Flatten, Identity,
-    Dropout, StochasticDepth, ChannelShuffle, ChannelChunk, Permute, Upsample, Custom,
+    Dropout, StochasticDepth, ChannelShuffle, ChannelChunk, Permute, Reshape, Rearrange,
+    Upsample, Custom,
 )
 CONTAINER_TYPES = (Sequential, Residual, Parallel, Repeat, Graph)
 MERGE_TYPES = (Add, Mul, Concat, MatMul)

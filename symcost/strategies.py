@@ -88,9 +88,11 @@ def _int_shape(shape: Any, name: str) -> Shape:
 
 
 def _ints(shape: Shape) -> tuple[int, int, int, int]:
-    """N, C, H, W as ints (H = W = 0 for a vector)."""
-    return (int(shape.N), int(shape.C), 0 if shape.H is None else int(shape.H),
-            0 if shape.W is None else int(shape.W))
+    """Axis 0, axis 1 and the two spatial sizes of a map, as ints (0, 0 for other ranks)."""
+    n, c = int(shape[0]), int(shape[1])
+    if shape.rank == 4:
+        return n, c, int(shape[2]), int(shape[3])
+    return n, c, 0, 0
 
 
 # ------------------------------------------------------------------------ dims, values
@@ -136,7 +138,10 @@ def _free_symbols(obj: Any, seen: set[int] | None = None) -> set[sympy.Symbol]:
     if total is not None and hasattr(total, "free_symbols") and not isinstance(obj, dict):
         return set(total.free_symbols) | _free_symbols(getattr(obj, "input", None), seen)
     out: set[sympy.Symbol] = set()
-    if isinstance(obj, (Spec, Shape, GraphNode)):
+    if isinstance(obj, Shape):
+        for value in obj.sizes:
+            out |= _free_symbols(value, seen)
+    elif isinstance(obj, (Spec, GraphNode)):
         for key in type(obj).model_fields:
             out |= _free_symbols(getattr(obj, key), seen)
     elif isinstance(obj, dict):
@@ -181,21 +186,42 @@ def _times(m: int):
     return lambda k: k * m
 
 
-def shapes(*, vector: bool | None = False, max_batch: int = 2, max_channels: int = 6,
-           max_side: int = 8) -> SearchStrategy[Shape]:
+#: The axis names :func:`shapes` gives each rank.
+LAYOUTS: dict[int, tuple[str, ...]] = {2: ("N", "C"), 3: ("N", "C", "L"), 4: ("N", "C", "H", "W"),
+                                       5: ("N", "C", "T", "H", "W")}
+
+
+def shapes(*, vector: bool | None = False, ranks: Iterable[int] | None = None,
+           max_batch: int = 2, max_channels: int = 6, max_side: int = 8
+           ) -> SearchStrategy[Shape]:
     """Concrete input shapes: feature maps N×C×H×W (``vector=True``: N×C vectors; None:
-    either)."""
+    either), or, with ``ranks``, shapes of those ranks (2: N×C, 3: N×C×L, 4: N×C×H×W,
+    5: N×C×T×H×W)."""
     b = _check_int(max_batch, "max_batch", 1)
     c = _check_int(max_channels, "max_channels", 1)
-    s = _check_int(max_side, "max_side", 1)
+    side = _check_int(max_side, "max_side", 1)
+    if ranks is not None:
+        chosen = sorted(set(ranks)) if not isinstance(ranks, (str, int)) else None
+        if not chosen or any(r not in LAYOUTS for r in chosen):
+            raise InvalidArgument(f"ranks={ranks!r} must be a non-empty list of ranks among "
+                                  f"{sorted(LAYOUTS)}")
+        return st.sampled_from(chosen).flatmap(lambda r: _shape_of_rank(r, b, c, side))
     if vector not in (True, False, None):
         raise InvalidArgument(f"vector={vector!r} must be True, False or None")
-    maps = st.builds(lambda n, ch, h, w: Shape(N=n, C=ch, H=h, W=w), st.integers(1, b),
-                     st.integers(1, c), st.integers(1, s), st.integers(1, s))
-    vectors = st.builds(lambda n, ch: Shape(N=n, C=ch), st.integers(1, b), st.integers(1, c))
+    maps = _shape_of_rank(4, b, c, side)
+    vectors = _shape_of_rank(2, b, c, side)
     if vector is None:
         return maps | vectors
     return vectors if vector else maps
+
+
+def _shape_of_rank(rank: int, b: int, c: int, side: int) -> SearchStrategy[Shape]:
+    # 3-D maps stay small: the brute-force executor walks every window of every position
+    side = min(side, 4) if rank == 5 else side
+    names = LAYOUTS[rank]
+    sides = [st.integers(1, side)] * (rank - 2)
+    return st.tuples(st.integers(1, b), st.integers(1, c), *sides).map(
+        lambda sizes: Shape._make(names, tuple(sympy.Integer(v) for v in sizes)))
 
 
 # ------------------------------------------------------------------------------ layers
@@ -271,11 +297,62 @@ def _conv_fields(draw, h, w, *, dilate=True, allow_same=True):
     return dict(kernel_size=_one(k), stride=_one(s), padding=padding, dilation=_one(d))
 
 
+def _nd_fields(draw, sizes: tuple[int, ...], *, dilate=True, pool_pad=False,
+               allow_same=True, within=False):
+    """Window fields along every spatial axis (1-D and 3-D layers)."""
+    axes = [_window(draw, n, dilate=dilate, pool_pad=pool_pad, max_kernel=min(3, n) if within
+                    else 3) for n in sizes]
+    k, s, p, d = (tuple(a[i] for a in axes) for i in range(4))
+
+    def one(values):
+        return values[0] if len(set(values)) == 1 else values
+
+    padding: Any = one(p)
+    if allow_same and not pool_pad and draw(st.integers(0, 4)) == 4:
+        padding, s = "same", tuple(1 for _ in s)  # torch supports 'same' at stride 1
+    return dict(kernel_size=one(k), stride=one(s), padding=padding, dilation=one(d))
+
+
 def _build(kind: str, draw, shape: Shape, preserve: bool) -> Layer:
     """Draw one layer of ``kind`` that accepts ``shape`` (and keeps it, if ``preserve``)."""
     _, c, h, w = _ints(shape)
     is_map = shape.is_map
     bias = draw(st.booleans())
+    spatial = tuple(int(n) for n in shape.spatial_sizes)
+    if kind in ("conv1d", "conv3d"):
+        conv: type[_conv.Conv1d | _conv.Conv3d] = (_conv.Conv1d if kind == "conv1d"
+                                                      else _conv.Conv3d)
+        g = draw(st.sampled_from(_divisors(c)))
+        if preserve:
+            return conv(in_channels=c, out_channels=c, kernel_size=3, padding=1, groups=g,
+                        bias=bias)
+        fields = _nd_fields(draw, spatial)
+        return conv(in_channels=c, out_channels=g * draw(st.integers(1, 3)), groups=g,
+                    bias=bias, kernel_size=fields.pop("kernel_size"), **fields)
+    if kind in ("max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool3d"):
+        # torch's avg_pool3d also needs every side at least the kernel
+        fields = _nd_fields(draw, spatial, dilate=kind.startswith("max"), pool_pad=True,
+                            within=kind == "avg_pool3d")
+        if not kind.startswith("max"):
+            fields.pop("dilation")
+        if draw(st.booleans()):
+            fields["stride"] = None
+        return _POOLS_ND[kind](ceil_mode=draw(st.booleans()), **fields)
+    if kind == "adaptive_avg_pool1d":
+        return _pool.AdaptiveAvgPool1d(output_size=draw(st.integers(1, spatial[0] + 1)))
+    if kind == "rearrange":
+        return _draw_rearrange(draw, shape)
+    if kind == "reshape":
+        names, sizes = list(shape.names), [int(v) for v in shape.sizes]
+        axes: dict[str, Any] = dict(zip(names[:-2], sizes[:-2]))
+        if len(names) > 2 and draw(st.booleans()):  # merge the last two axes
+            axes[names[-2]] = sizes[-2] * sizes[-1]
+        else:  # split the last axis in two, one size derived (-1)
+            axes.update(zip(names[-2:-1], sizes[-2:-1]))
+            f = draw(st.sampled_from(_divisors(sizes[-1])))
+            axes[names[-1]] = -1
+            axes[f"part{shape.rank}"] = f
+        return _reshape.Reshape(axes=axes)
     if kind == "conv2d":
         g = draw(st.sampled_from(_divisors(c)))
         if preserve:
@@ -336,16 +413,16 @@ def _build(kind: str, draw, shape: Shape, preserve: bool) -> Layer:
             return _act.GELU(approximate=draw(st.sampled_from(["none", "tanh"])))
         return cls()
     if kind == "softmax":
-        return _act.Softmax(dim=draw(st.sampled_from([1, 2, 3, -1] if is_map else [1, -1])))
+        return _act.Softmax(dim=draw(st.sampled_from([*range(1, shape.rank), -1])))
     if kind == "linear":
-        last = w if is_map else c
+        last = int(shape.last)
         return Linear(in_features=last, out_features=last if preserve else
                       draw(st.integers(1, 5)), bias=bias)
     if kind == "batchnorm2d":
         return _norm.BatchNorm2d(num_features=c, affine=draw(st.booleans()),
                                  track_running_stats=True)
     if kind == "layer_norm":
-        return _norm.LayerNorm(normalized_shape=w if is_map else c,
+        return _norm.LayerNorm(normalized_shape=int(shape.last),
                                elementwise_affine=draw(st.booleans()), bias=bias)
     if kind == "layer_norm2d":
         return _norm.LayerNorm2d(num_channels=c, elementwise_affine=draw(st.booleans()),
@@ -367,8 +444,7 @@ def _build(kind: str, draw, shape: Shape, preserve: bool) -> Layer:
         chunks = draw(st.sampled_from(_divisors(c)))
         return _reshape.ChannelChunk(chunks=chunks, index=draw(st.integers(0, chunks - 1)))
     if kind == "permute":
-        axes = list(range(4 if is_map else 2))
-        return _reshape.Permute(dims=tuple(draw(st.permutations(axes))))
+        return _reshape.Permute(dims=tuple(draw(st.permutations(list(range(shape.rank))))))
     if kind == "upsample":
         mode = draw(st.sampled_from(["nearest", "bilinear"]))
         if draw(st.booleans()):
@@ -386,20 +462,34 @@ def _build(kind: str, draw, shape: Shape, preserve: bool) -> Layer:
     raise InvalidArgument(f"no strategy for layer kind {kind!r}")  # pragma: no cover
 
 
+def _draw_rearrange(draw, shape: Shape) -> Layer:
+    """A permutation of the axes, or a split of the last axis into two named parts."""
+    names = [f"a{i}" for i in range(shape.rank)]
+    if draw(st.booleans()):
+        order = [names[0], *draw(st.permutations(names[1:]))]
+        return _reshape.Rearrange(pattern=" ".join(names) + " -> " + " ".join(order))
+    last = int(shape.last)
+    f = draw(st.sampled_from(_divisors(last)))
+    left = " ".join(names[:-1] + ["(x y)"])
+    right = " ".join(names[:-1] + (["y", "x"] if draw(st.booleans()) else ["x", "y"]))
+    return _reshape.Rearrange(pattern=f"{left} -> {right}", sizes={"x": f})
+
+
+_POOLS_ND = {"max_pool1d": _pool.MaxPool1d, "max_pool3d": _pool.MaxPool3d,
+             "avg_pool1d": _pool.AvgPool1d, "avg_pool3d": _pool.AvgPool3d}
+
 _ACTIVATIONS = {cls.model_fields["kind"].default: cls for cls in (
     _act.ReLU, _act.ReLU6, _act.LeakyReLU, _act.PReLU, _act.ELU, _act.Sigmoid, _act.Tanh,
     _act.SiLU, _act.Hardswish, _act.Hardsigmoid, _act.GELU)}
 
-_MAP_ONLY = {"conv2d", "depthwise_conv2d", "pointwise_conv2d", "separable_conv2d",
-             "conv_transpose2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d",
-             "global_max_pool2d", "adaptive_avg_pool2d", "layer_norm2d", "upsample",
-             "flatten"}
+#: Kinds drawn for vectors and N×C×H×W maps only (their formulas name N, C, H, W).
+_NCHW_ONLY = {"custom"}
 #: Kinds that can keep any input shape unchanged (drawn inside Residual, Repeat bodies).
 _PRESERVING = {"conv2d", "depthwise_conv2d", "pointwise_conv2d", "relu", "relu6",
                "leaky_relu", "prelu", "elu", "sigmoid", "tanh", "silu", "hardswish",
                "hardsigmoid", "gelu", "softmax", "batchnorm2d", "layer_norm", "layer_norm2d",
                "layer_scale", "identity", "dropout", "stochastic_depth", "channel_shuffle",
-               "linear", "custom"}
+               "linear", "custom", "conv1d", "conv3d"}
 
 
 #: Every leaf layer kind the strategies draw (all of :data:`symcost.spec.LAYER_TYPES`).
@@ -431,18 +521,45 @@ def _kind_names(kinds: Any, name: str = "kinds") -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+_RANKS = {cls.model_fields["kind"].default: cls.ranks for cls in LAYER_TYPES}
+
+
 def _fits(kind: str, shape: Shape, preserve: bool) -> bool:
-    if kind in _MAP_ONLY and not shape.is_map:
+    ranks = _RANKS[kind]
+    if ranks is not None and shape.rank not in ranks:
         return False
+    if kind in _NCHW_ONLY and shape.names not in (("N", "C"), ("N", "C", "H", "W")):
+        return False  # its drawn formulas name the axes N, C, H, W
     return not (preserve and kind not in _PRESERVING)
+
+
+def _bridge(shape: Shape, rank: int) -> Layer:
+    """A Rearrange from ``shape`` to ``rank`` axes: trailing axes merged, or unit axes
+    appended (a 1-D map made from a feature map, a 3-D map with T = 1)."""
+    names = [f"a{i}" for i in range(shape.rank)]
+    if rank > shape.rank:
+        right = names + ["1"] * (rank - shape.rank)
+    else:
+        right = names[:rank - 1] + ["(" + " ".join(names[rank - 1:]) + ")"]
+    return _reshape.Rearrange(pattern=" ".join(names) + " -> " + " ".join(right))
 
 
 @st.composite
 def _layer_for(draw, shape: Shape, kinds: tuple[str, ...], preserve: bool = False):
     fitting = [k for k in kinds if _fits(k, shape, preserve)]
-    if not fitting:
-        fitting = ["identity"]  # nothing in kinds accepts this shape: pass it through
-    return _build(draw(st.sampled_from(fitting)), draw, shape, preserve)
+    if fitting:
+        return _build(draw(st.sampled_from(fitting)), draw, shape, preserve)
+    # nothing in kinds accepts this shape: change its rank for a kind that takes another
+    # one (conv1d after a feature map), or pass it through
+    other = sorted({k for k in kinds if _RANKS[k]} if not preserve else set())
+    if not other:
+        return _reshape.Identity()
+    kind = draw(st.sampled_from(other))
+    bridge = _bridge(shape, draw(st.sampled_from(_RANKS[kind] or (2,))))
+    middle = bridge.output_shape(shape)
+    if not _fits(kind, middle, False):
+        return bridge
+    return Sequential(layers=(bridge, _build(kind, draw, middle, False)))
 
 
 def layers(*, kinds: Any = None, input: Shape | SearchStrategy[Shape] | None = None
@@ -461,7 +578,10 @@ def layers(*, kinds: Any = None, input: Shape | SearchStrategy[Shape] | None = N
     """
     names = _kind_names(kinds)
     if input is None:
-        return shapes().flatmap(lambda s: _layer_for(s, names))
+        accepted = {r for k in names for r in (_RANKS[k] or (2, 4))}
+        return shapes(ranks=accepted & set(LAYOUTS)).flatmap(
+            lambda s: _layer_for(s, tuple(k for k in names if _fits(k, s, False))
+                                 or names))
     if isinstance(input, SearchStrategy):
         return input.flatmap(lambda s: _layer_for(_int_shape(s, "input"), names))
     shape = _int_shape(input, "input")
@@ -495,7 +615,7 @@ def _chain(draw, shape: Shape, kinds, count: int, preserve: bool, depth: int,
     out: list[Spec] = []
     for _ in range(count):
         usable = [c for c in containers if c != "sequential"] if depth > 0 else []
-        if usable and shape.is_map and draw(st.integers(0, 3)) == 0:
+        if usable and shape.rank == 4 and draw(st.integers(0, 3)) == 0:
             spec = _container(draw, draw(st.sampled_from(usable)), shape, kinds, depth - 1,
                               containers, preserve)
         else:
@@ -508,7 +628,9 @@ def _chain(draw, shape: Shape, kinds, count: int, preserve: bool, depth: int,
 
 def _container(draw, kind: str, shape: Shape, kinds, depth: int, containers,
                preserve: bool) -> Spec:
-    c = int(shape.C)
+    c = int(shape.channels)
+    if shape.rank != 4:  # the drawn shortcuts and concatenated branches are 2-D convolutions
+        kind = "repeat"
     if kind == "residual":
         body, _ = _chain(draw, shape, kinds, draw(st.integers(1, 3)), True, depth, containers)
         merge = draw(merges(kinds=["add", "mul"]))
@@ -557,7 +679,7 @@ def _graph(draw, shape: Shape, kinds, depth, containers, preserve: bool) -> Grap
     a, b = draw(st.sampled_from(names)), draw(st.sampled_from(names))
     choices = ["add", "mul"] + ([] if preserve else ["concat"])
     sa = shapes_[a]
-    if not preserve and sa.is_map and sa.H == sa.W:
+    if not preserve and sa.rank == 4 and sa[2] == sa[3]:
         choices.append("matmul")
     merge = draw(st.sampled_from(choices))
     if merge == "matmul":

@@ -26,6 +26,7 @@ same computation by ``torch.nn.functional`` so the executor itself is proven rig
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -219,67 +220,83 @@ def _pad_amounts(size, k, s, d, padding):
 
 
 def _padded(x: np.ndarray, pads, fill: float, t: Tally) -> np.ndarray:
-    (top, bottom), (left, right) = pads
-    n, c, h, w = x.shape
-    out = np.empty((n, c, h + top + bottom, w + left + right), dtype=object)
+    """``x`` padded with ``fill`` along its spatial axes: one (before, after) per axis."""
+    spatial = x.shape[2:]
+    out = np.empty(x.shape[:2] + tuple(n + a + b for n, (a, b) in zip(spatial, pads)),
+                   dtype=object)
     for idx in np.ndindex(out.shape):
         out[idx] = Num(fill, t)  # padding values are real operands
-    out[:, :, top:top + h, left:left + w] = x
+    out[(slice(None), slice(None), *(slice(a, a + n) for n, (a, _) in zip(spatial, pads)))] = x
     return out
 
 
+def _per_axis(v, rank: int) -> tuple[int, ...]:
+    if isinstance(v, (tuple, list)):
+        return tuple(int(x) for x in v)
+    return (int(v),) * rank
+
+
+_TORCH_CONV = {1: "conv1d", 2: "conv2d", 3: "conv3d"}
+
+
 def _conv(x, weight, bias, stride, padding, dilation, groups, ctx):
-    """Direct grouped convolution: every output is a dot product over its padded window."""
+    """Direct grouped convolution over any number of spatial axes: every output is a dot
+    product over its padded window."""
     t = ctx.t
-    n, _c, h, w = x.shape
-    c_out, cin_g, kh, kw = weight.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    pads = [_pad_amounts(h, kh, sh, dh, padding[0]), _pad_amounts(w, kw, sw, dw, padding[1])]
+    n = x.shape[0]
+    c_out, cin_g, *kernel = weight.shape
+    rank = len(kernel)
+    spatial = x.shape[2:]
+    pads = [_pad_amounts(size, k, s, d, p)
+            for size, k, s, d, p in zip(spatial, kernel, stride, dilation, padding)]
     xp = _padded(x, pads, 0.0, t)
-    hs = window_starts(h + pads[0][0] + pads[0][1] - 0, kh, sh, 0, dh)
-    ws = window_starts(w + pads[1][0] + pads[1][1], kw, sw, 0, dw)
-    out = np.empty((n, c_out, len(hs), len(ws)), dtype=object)
+    starts = [window_starts(size + a + b, k, s, 0, d)
+              for size, (a, b), k, s, d in zip(spatial, pads, kernel, stride, dilation)]
+    out = np.empty((n, c_out, *(len(st) for st in starts)), dtype=object)
     cout_g = c_out // groups
     for b in range(n):
         for co in range(c_out):
             g = co // cout_g
-            for oy, y0 in enumerate(hs):
-                for ox, x0 in enumerate(ws):
-                    xs, wts = [], []
-                    for ci in range(cin_g):
-                        for ky in range(kh):
-                            for kx in range(kw):
-                                xs.append(xp[b, g * cin_g + ci, y0 + ky * dh, x0 + kx * dw])
-                                wts.append(weight[co, ci, ky, kx])
-                    v = dot(xs, wts, t)
-                    if bias is not None:
-                        with t.mode("bias"):
-                            v = v + bias[co]
-                    out[b, co, oy, ox] = v
+            for pos in itertools.product(*(range(len(st)) for st in starts)):
+                origin = [st[i] for st, i in zip(starts, pos)]
+                xs, wts = [], []
+                for ci in range(cin_g):
+                    for taps in itertools.product(*(range(k) for k in kernel)):
+                        where = tuple(o + tap * d for o, tap, d in zip(origin, taps, dilation))
+                        xs.append(xp[(b, g * cin_g + ci, *where)])
+                        wts.append(weight[(co, ci, *taps)])
+                v = dot(xs, wts, t)
+                if bias is not None:
+                    with t.mode("bias"):
+                        v = v + bias[co]
+                out[(b, co, *pos)] = v
 
     def ref(torch, xv):
         F = torch.nn.functional
-        xt = F.pad(torch.from_numpy(xv), (pads[1][0], pads[1][1], pads[0][0], pads[0][1]))
-        return F.conv2d(xt, torch.from_numpy(weight),
-                        None if bias is None else torch.from_numpy(bias), stride=stride,
-                        dilation=dilation, groups=groups).numpy()
+        flat = [amount for pair in reversed(pads) for amount in pair]  # torch: last axis first
+        xt = F.pad(torch.from_numpy(xv), flat)
+        return getattr(F, _TORCH_CONV[rank])(
+            xt, torch.from_numpy(weight), None if bias is None else torch.from_numpy(bias),
+            stride=tuple(stride), dilation=tuple(dilation), groups=groups).numpy()
     return out, ref
 
 
-def _conv_padding(layer):
+def _conv_padding(layer, rank: int = 2):
     p = layer.padding
     if isinstance(p, str):
-        return (p, p)
-    return _pair(p)
+        return (p,) * rank
+    return _per_axis(p, rank)
 
 
-def ex_conv2d(layer, x, ctx):
+def ex_conv(layer, x, ctx):
+    """Conv1d, Conv2d and Conv3d: one grouped convolution of the layer's rank."""
+    rank = x.ndim - 2
     g = int(layer.groups)
-    kh, kw = _pair(layer.kernel_size)
-    w = ctx.normal(int(layer.out_channels), int(layer.in_channels) // g, kh, kw)
+    kernel = _per_axis(layer.kernel_size, rank)
+    w = ctx.normal(int(layer.out_channels), int(layer.in_channels) // g, *kernel)
     b = ctx.normal(int(layer.out_channels)) if layer.bias else None
-    return _conv(x, w, b, _pair(layer.stride), _conv_padding(layer), _pair(layer.dilation), g,
-                 ctx)
+    return _conv(x, w, b, _per_axis(layer.stride, rank), _conv_padding(layer, rank),
+                 _per_axis(layer.dilation, rank), g, ctx)
 
 
 def ex_depthwise(layer, x, ctx):
@@ -370,47 +387,53 @@ def ex_linear(layer, x, ctx):
     return out, ref
 
 
+_TORCH_POOL = {("max", 1): "max_pool1d", ("max", 2): "max_pool2d", ("max", 3): "max_pool3d",
+               ("avg", 1): "avg_pool1d", ("avg", 2): "avg_pool2d", ("avg", 3): "avg_pool3d"}
+
+
 def _pool(layer, x, ctx, reduce):
+    """Windowed pooling over any number of spatial axes."""
     t = ctx.t
-    n, c, h, w = x.shape
-    kh, kw = _pair(layer.kernel_size)
-    sh, sw = _pair(layer.kernel_size if layer.stride is None else layer.stride)
-    ph, pw = _pair(layer.padding)
-    dh, dw = _pair(getattr(layer, "dilation", 1))
-    hs = window_starts(h, kh, sh, ph, dh, layer.ceil_mode)
-    ws = window_starts(w, kw, sw, pw, dw, layer.ceil_mode)
-    # pad, and extend for ceil-mode overhang, so that every window holds kh*kw values
-    need_h = max(hs[-1] + dh * (kh - 1) + 1 - (h + 2 * ph), 0)
-    need_w = max(ws[-1] + dw * (kw - 1) + 1 - (w + 2 * pw), 0)
+    n, c, *spatial = x.shape
+    rank = len(spatial)
+    kernel = _per_axis(layer.kernel_size, rank)
+    stride = _per_axis(layer.kernel_size if layer.stride is None else layer.stride, rank)
+    pad = _per_axis(layer.padding, rank)
+    dil = _per_axis(getattr(layer, "dilation", 1), rank)
+    starts = [window_starts(size, k, s, p, d, layer.ceil_mode)
+              for size, k, s, p, d in zip(spatial, kernel, stride, pad, dil)]
+    # pad, and extend for ceil-mode overhang, so that every window holds all its values
+    need = [max(st[-1] + d * (k - 1) + 1 - (size + 2 * p), 0)
+            for st, d, k, size, p in zip(starts, dil, kernel, spatial, pad)]
     fill = -math.inf if reduce == "max" else 0.0
-    xp = _padded(x, [(ph, ph + need_h), (pw, pw + need_w)], fill, t)
-    out = np.empty((n, c, len(hs), len(ws)), dtype=object)
+    xp = _padded(x, [(p, p + e) for p, e in zip(pad, need)], fill, t)
+    out = np.empty((n, c, *(len(st) for st in starts)), dtype=object)
     for b in range(n):
         for ch in range(c):
-            for oy, y0 in enumerate(hs):
-                for ox, x0 in enumerate(ws):
-                    taps = [xp[b, ch, y0 + ky * dh, x0 + kx * dw] for ky in range(kh)
-                            for kx in range(kw)]
-                    if reduce == "max":
-                        v = taps[0]
-                        for tap in taps[1:]:
-                            v = maximum(v, tap)
-                    else:
-                        # torch's divisor (count_include_pad): the window clipped to the
-                        # padded input
-                        rows = min(y0 + kh, h + 2 * ph) - y0
-                        cols = min(x0 + kw, w + 2 * pw) - x0
-                        v = total(taps) / (rows * cols)
-                    out[b, ch, oy, ox] = v
+            for pos in itertools.product(*(range(len(st)) for st in starts)):
+                origin = [st[i] for st, i in zip(starts, pos)]
+                taps = [xp[(b, ch, *(o + tap * d for o, tap, d in zip(origin, offs, dil)))]
+                        for offs in itertools.product(*(range(k) for k in kernel))]
+                if reduce == "max":
+                    v = taps[0]
+                    for tap in taps[1:]:
+                        v = maximum(v, tap)
+                else:
+                    # torch's divisor (count_include_pad): the window clipped to the
+                    # padded input
+                    divisor = 1
+                    for o, k, size, p in zip(origin, kernel, spatial, pad):
+                        divisor *= min(o + k, size + 2 * p) - o
+                    v = total(taps) / divisor
+                out[(b, ch, *pos)] = v
 
     def ref(torch, xv):
-        F = torch.nn.functional
+        fn = getattr(torch.nn.functional, _TORCH_POOL[reduce, rank])
         xt = torch.from_numpy(xv)
         if reduce == "max":
-            return F.max_pool2d(xt, (kh, kw), (sh, sw), (ph, pw), (dh, dw),
-                                ceil_mode=layer.ceil_mode).numpy()
-        return F.avg_pool2d(xt, (kh, kw), (sh, sw), (ph, pw), ceil_mode=layer.ceil_mode,
-                            count_include_pad=True).numpy()
+            return fn(xt, kernel, stride, pad, dil, ceil_mode=layer.ceil_mode).numpy()
+        return fn(xt, kernel, stride, pad, ceil_mode=layer.ceil_mode,
+                  count_include_pad=True).numpy()
     return out, ref
 
 
@@ -447,19 +470,21 @@ def ex_global_max(layer, x, ctx):
 
 
 def ex_adaptive_avg(layer, x, ctx):
-    n, c, h, w = x.shape
-    oh, ow = _pair(layer.output_size)
-    rows, cols = adaptive_window_rows(h, oh), adaptive_window_rows(w, ow)
-    out = np.empty((n, c, oh, ow), dtype=object)
+    """Adaptive average pooling over any number of spatial axes (torch's windows)."""
+    n, c, *spatial = x.shape
+    cells = _per_axis(layer.output_size, len(spatial))
+    rows = [adaptive_window_rows(size, m) for size, m in zip(spatial, cells)]
+    out = np.empty((n, c, *cells), dtype=object)
     for b in range(n):
         for ch in range(c):
-            for i, rr in enumerate(rows):
-                for j, cc in enumerate(cols):
-                    taps = [x[b, ch, r, q] for r in rr for q in cc]
-                    out[b, ch, i, j] = total(taps) / len(taps)
+            for pos in itertools.product(*(range(m) for m in cells)):
+                taps = [x[(b, ch, *where)]
+                        for where in itertools.product(*(r[i] for r, i in zip(rows, pos)))]
+                out[(b, ch, *pos)] = total(taps) / len(taps)
 
     def ref(torch, xv):
-        return torch.nn.functional.adaptive_avg_pool2d(torch.from_numpy(xv), (oh, ow)).numpy()
+        fn = getattr(torch.nn.functional, f"adaptive_avg_pool{len(spatial)}d")
+        return fn(torch.from_numpy(xv), cells).numpy()
     return out, ref
 
 
@@ -722,8 +747,67 @@ def _identity(layer, x, ctx):
 
 
 def ex_flatten(layer, x, ctx):
-    return x.reshape(x.shape[0], -1), lambda torch, xv: torch.flatten(torch.from_numpy(xv),
-                                                                      1).numpy()
+    start, end = layer.start_dim % x.ndim, layer.end_dim % x.ndim
+    shape = x.shape[:start] + (-1,) + x.shape[end + 1:]
+    return x.reshape(shape), lambda torch, xv: torch.flatten(
+        torch.from_numpy(xv), layer.start_dim, layer.end_dim).numpy()
+
+
+def ex_reshape(layer, x, ctx):
+    """A view to the layer's sizes (a drawn Reshape gives numbers and at most one -1)."""
+    sizes = []
+    for value in layer.axes.values():
+        if value is None:
+            sizes.append(-1)
+        elif value.is_Integer:
+            sizes.append(int(value))
+        else:
+            raise NotImplementedError(f"the executor reshapes to numeric sizes, not {value}")
+    return x.reshape(sizes), lambda torch, xv: torch.from_numpy(xv).reshape(sizes).numpy()
+
+
+def _side(text: str) -> list[list[str]]:
+    """``"a (b c) d"`` as [["a"], ["b", "c"], ["d"]]."""
+    out, group = [], None
+    for token in text.replace("(", " ( ").replace(")", " ) ").split():
+        if token == "(":
+            group = []
+        elif token == ")":
+            out.append(group)
+            group = None
+        elif group is not None:
+            group.append(token)
+        else:
+            out.append([token])
+    return out
+
+
+def ex_rearrange(layer, x, ctx):
+    """einops' rearrange written out with numpy: split the grouped input axes, transpose
+    to the output's order of names, merge the output groups; einops itself (when
+    installed) is the reference."""
+    left, right = (_side(t) for t in layer.pattern.split("->"))
+    known = {k: int(v) for k, v in layer.sizes.items()}
+    for group, size in zip(left, x.shape):
+        missing = [a for a in group if a not in known]
+        rest = math.prod(known[a] for a in group if a in known)
+        for a in missing:
+            known[a] = size // rest
+    names = [a for group in left for a in group]
+    split = x.reshape([known[a] for a in names])
+    order = [a for group in right for a in group]
+    moved = split.transpose([names.index(a) for a in order])
+    out = moved.reshape([math.prod(known[a] for a in group) for group in right])
+    sizes = {k: int(v) for k, v in layer.sizes.items()}
+
+    def ref(torch, xv):
+        try:
+            import einops
+        except ImportError:  # the same numpy moves on plain values
+            return xv.reshape(split.shape).transpose(
+                [names.index(a) for a in order]).reshape(out.shape)
+        return einops.rearrange(torch.from_numpy(xv), layer.pattern, **sizes).numpy()
+    return out, ref
 
 
 # ------------------------------------------------------------------------ the merges
@@ -789,16 +873,20 @@ def merge_ref(kind, values):
 
 #: The executor of every leaf layer kind.
 LAYERS: dict[str, Callable] = {
-    "conv2d": ex_conv2d, "depthwise_conv2d": ex_depthwise, "pointwise_conv2d": ex_pointwise,
+    "conv1d": ex_conv, "conv2d": ex_conv, "conv3d": ex_conv,
+    "depthwise_conv2d": ex_depthwise, "pointwise_conv2d": ex_pointwise,
     "separable_conv2d": ex_separable, "conv_transpose2d": ex_conv_transpose,
-    "linear": ex_linear, "max_pool2d": ex_max_pool, "avg_pool2d": ex_avg_pool,
+    "linear": ex_linear, **{f"max_pool{r}d": ex_max_pool for r in (1, 2, 3)},
+    **{f"avg_pool{r}d": ex_avg_pool for r in (1, 2, 3)},
+    "adaptive_avg_pool1d": ex_adaptive_avg,
     "global_avg_pool2d": ex_global_avg, "global_max_pool2d": ex_global_max,
     "adaptive_avg_pool2d": ex_adaptive_avg, "prelu": ex_prelu, "softmax": ex_softmax,
     "batchnorm2d": ex_batchnorm, "layer_norm": ex_layer_norm, "layer_norm2d": ex_layer_norm2d,
     "layer_scale": ex_layer_scale, "flatten": ex_flatten, "identity": _identity,
     "dropout": _identity, "stochastic_depth": _identity,
     "channel_shuffle": ex_channel_shuffle, "channel_chunk": ex_channel_chunk,
-    "permute": ex_permute, "upsample": ex_upsample, "custom": ex_custom, **ACTIVATIONS,
+    "permute": ex_permute, "reshape": ex_reshape, "rearrange": ex_rearrange,
+    "upsample": ex_upsample, "custom": ex_custom, **ACTIVATIONS,
 }
 
 #: Every kind with an executor: leaf layers and merges.

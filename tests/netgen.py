@@ -36,7 +36,7 @@ def _divisor(draw, c: sympy.Expr) -> int:
 
 def _map_layer(draw, kind: type, x: sc.Shape, mode: str) -> sc.AnyLayer | None:
     """A layer of ``kind`` that accepts the feature map ``x`` (None: not in this mode)."""
-    c = x.C
+    c = x.channels
     keep = mode == _SAME_SHAPE
     stride = 1 if mode != _ANY else draw(st.sampled_from([1, 2]))
     out = c if keep else _channels(draw)
@@ -115,32 +115,59 @@ def _shape_free(draw, kind: type, x: sc.Shape) -> sc.AnyLayer | None:
                                   mode=draw(st.sampled_from(["row", "batch"])))
     if kind is sc.Custom:
         formula = draw(st.sampled_from(["2*N*C*H*W", "N*C + K", "C**2 // 3 + 1"]))
-        if not x.is_map:
+        if x.rank != 4:
             formula = formula.replace("H*W", "C")
         return sc.Custom(label=draw(st.sampled_from(["attn", "op"])), counts={"mac": formula},
                          params=draw(st.sampled_from([0, 7, "C*K"])))
     if kind in (sc.ReLU, sc.ReLU6, sc.ELU, sc.Sigmoid, sc.Tanh, sc.SiLU, sc.Hardswish,
                 sc.Hardsigmoid, sc.Identity):
         return kind()
+    if kind is sc.Rearrange:  # a round trip of the axes: any shape, kept
+        names = " ".join(x.names)
+        return sc.Rearrange(pattern=f"{names} -> {names}")
+    if kind is sc.Reshape:  # the same axes, each size a formula of the input's axes
+        return sc.Reshape(axes={n: n for n in x.names})
     return None
+
+
+def _nd_layer(draw, kind: type, x: sc.Shape, mode: str) -> sc.AnyLayer | None:
+    """A layer of ``kind`` for a 1-D (N×C×L) or 3-D (N×C×T×H×W) map."""
+    c, rank = x.channels, x.rank - 2
+    keep = mode == _SAME_SHAPE
+    if kind in (sc.Conv1d, sc.Conv3d) and kind.spatial_rank == rank:
+        return kind(in_channels=c, out_channels=c if keep else _channels(draw), kernel_size=3,
+                    padding=draw(st.sampled_from(["same", 1])), bias=draw(st.booleans()))
+    pools = {1: (sc.MaxPool1d, sc.AvgPool1d), 3: (sc.MaxPool3d, sc.AvgPool3d)}
+    if kind in pools.get(rank, ()):
+        return kind(kernel_size=3, stride=1, padding=1) if mode != _ANY else \
+            kind(kernel_size=1, stride=draw(st.sampled_from([1, 2])))
+    if kind is sc.AdaptiveAvgPool1d and rank == 1 and mode == _ANY:
+        return kind(output_size=1)
+    if kind is sc.BatchNorm2d:
+        return sc.BatchNorm2d(num_features=c)
+    if kind is sc.Linear:
+        return sc.Linear(in_features=x.last, out_features=x.last)
+    if kind is sc.LayerNorm:
+        return sc.LayerNorm(normalized_shape=x.last)
+    return _shape_free(draw, kind, x)
 
 
 def _vector_layer(draw, kind: type, x: sc.Shape, mode: str) -> sc.AnyLayer | None:
     if kind is sc.Linear:
-        return sc.Linear(in_features=x.C, out_features=x.C if mode != _ANY else
+        return sc.Linear(in_features=x.channels, out_features=x.channels if mode != _ANY else
                          _channels(draw), bias=draw(st.booleans()))
     if kind is sc.LayerNorm:
-        return sc.LayerNorm(normalized_shape=x.C, bias=draw(st.booleans()))
+        return sc.LayerNorm(normalized_shape=x.channels, bias=draw(st.booleans()))
     if kind is sc.Permute:
         return sc.Permute(dims=(0, 1))
     if kind is sc.PReLU:
-        return sc.PReLU(num_parameters=draw(st.sampled_from([1, x.C])))
+        return sc.PReLU(num_parameters=draw(st.sampled_from([1, x.channels])))
     return _shape_free(draw, kind, x)
 
 
 def _leaf(draw, x: sc.Shape, mode: str, kinds: tuple[type, ...]) -> sc.AnyLayer:
     kind = draw(st.sampled_from(kinds))
-    layer = (_map_layer if x.is_map else _vector_layer)(draw, kind, x, mode)
+    layer = {2: _vector_layer, 4: _map_layer}.get(x.rank, _nd_layer)(draw, kind, x, mode)
     if layer is None:  # the kind does not fit here: any kind that keeps the shape does
         layer = _shape_free(draw, draw(st.sampled_from([sc.ReLU, sc.Tanh, sc.Identity,
                                                         sc.Dropout, sc.Custom])), x)
@@ -165,7 +192,7 @@ def _spec(draw, x: sc.Shape, mode: str, depth: int, kinds: tuple[type, ...]) -> 
         shortcut = _leaf(draw, x, _SAME_SHAPE, kinds) if draw(st.booleans()) else None
         return sc.Residual(body=body, shortcut=shortcut,
                            merge=draw(st.sampled_from([sc.Add(), sc.Mul()])))
-    if choice == 7 and x.is_map and mode != _SAME_SHAPE:  # parallel, channels concatenated
+    if choice == 7 and x.rank == 4 and mode != _SAME_SHAPE:  # parallel, channels concatenated
         branches = [_spec(draw, x, _SAME_SPATIAL, depth - 1, kinds) for _ in range(
             draw(st.integers(1, 3)))]
         return sc.Parallel(branches=branches)
@@ -179,7 +206,7 @@ def _graph(draw, x: sc.Shape, mode: str, depth: int, kinds: tuple[type, ...]) ->
     a = _spec(draw, x, _SAME_SHAPE, depth - 1, kinds)
     b = _leaf(draw, x, _SAME_SHAPE, kinds)
     nodes = [sc.GraphNode(name="a", op=a), sc.GraphNode(name="b", op=b, inputs=("a",))]
-    merge = draw(st.sampled_from(["add", "mul", "matmul"] if mode == _ANY and x.is_map
+    merge = draw(st.sampled_from(["add", "mul", "matmul"] if mode == _ANY and x.rank == 4
                                  else ["add", "mul"]))
     if merge == "matmul":  # (H x W) @ (W x H): the second operand is a transpose
         nodes.append(sc.GraphNode(name="t", op=sc.Permute(dims=(0, 1, 3, 2)),
@@ -193,15 +220,21 @@ def _graph(draw, x: sc.Shape, mode: str, depth: int, kinds: tuple[type, ...]) ->
 
 
 @st.composite
-def input_shapes(draw) -> sc.Shape:
-    """A symbolic or numeric input feature map (sometimes a vector)."""
+def input_shapes(draw, ranks: tuple[int, ...] = (2, 4)) -> sc.Shape:
+    """A symbolic or numeric input feature map (sometimes a vector; 1-D and 3-D maps when
+    ``ranks`` asks for them)."""
     m = draw(st.sampled_from([None, 8, 32]))
     h = sc.dim("H", multiple_of=m) if draw(st.booleans()) else sympy.Integer(
         draw(st.sampled_from([7, 16, 33])))
     w = sc.dim("W", multiple_of=m) if draw(st.booleans()) else h
     n = draw(st.sampled_from([1, 2, sc.dim("N")]))
-    if draw(st.integers(0, 5)) == 0:
+    rank = draw(st.sampled_from(sorted(set(ranks), key=lambda r: (r != 4, r))))
+    if rank == 2:
         return sc.Shape(N=n, C=_channels(draw))
+    if rank == 3:
+        return sc.Shape(N=n, C=_channels(draw), L=h)
+    if rank == 5:
+        return sc.Shape(N=n, C=_channels(draw), T=sc.dim("T"), H=h, W=w)
     return sc.Shape(N=n, C=_channels(draw), H=h, W=w)
 
 
@@ -213,7 +246,9 @@ def networks(draw, max_depth: int = 3,
     ``kinds`` narrows the leaf layers drawn (those that cannot take the shape reaching
     them are replaced by shape-keeping activations).
     """
-    x = draw(input_shapes())
+    # the input ranks the kinds take (all of 2 to 5 when some kind takes any rank)
+    ranks = {r for k in kinds for r in (k.ranks or (2, 3, 4, 5))}
+    x = draw(input_shapes(ranks=tuple(sorted(ranks & {2, 3, 4, 5}))))
     layers, current = [], x
     for _ in range(draw(st.integers(1, 4))):
         layers.append(_spec(draw, current, _ANY, max_depth, tuple(kinds)))

@@ -12,8 +12,10 @@ from symcost.spec import LAYER_TYPES
 
 from . import oracle
 
-N, C, C2, K, H, W = sc.dims("N C C2 K H W")
+N, C, C2, K, H, W, L, T = sc.dims("N C C2 K H W L T")
 MAP = sc.Shape(N=N, C=C, H=H, W=W)
+SEQ1D = sc.Shape(N=N, C=C, L=L)
+VIDEO = sc.Shape(N=N, C=C, T=T, H=H, W=W)
 E = N * C * H * W  # elements of MAP
 
 # (layer, input, expected census entries (others zero), expected params)
@@ -75,6 +77,23 @@ GOLDEN = [
     (sc.Permute(dims=(0, 2, 3, 1)), MAP, {}, 0),
     (sc.ChannelChunk(chunks=2, index=1), sc.Shape(N=N, C=2 * C, H=H, W=W), {}, 0),
     (sc.StochasticDepth(p=0.1), MAP, {}, 0),
+    # 1-D and 3-D windows: L (and T) outputs by torch's size rule, counted by hand
+    (sc.Conv1d(in_channels=C, out_channels=C2, kernel_size=K, padding="same", bias=False),
+     SEQ1D, {"mac": N * C2 * L * C * K, "dot": N * C2 * L}, C2 * C * K),
+    (sc.Conv3d(in_channels=C, out_channels=C2, kernel_size=(1, 3, 3), padding=(0, 1, 1)),
+     VIDEO, {"mac": N * C2 * T * H * W * C * 9, "dot": N * C2 * T * H * W,
+             "bias": N * C2 * T * H * W}, C2 * C * 9 + C2),
+    (sc.MaxPool1d(kernel_size=2), sc.Shape(N=N, C=C, L=2 * L), {"cmp": N * C * L}, 0),
+    (sc.MaxPool3d(kernel_size=2), sc.Shape(N=N, C=C, T=2 * T, H=2 * H, W=2 * W),
+     {"cmp": 7 * N * C * T * H * W}, 0),
+    (sc.AvgPool1d(kernel_size=3, stride=1, padding=1), SEQ1D,
+     {"add": 2 * N * C * L, "div": N * C * L}, 0),
+    (sc.AvgPool3d(kernel_size=2), sc.Shape(N=N, C=C, T=2 * T, H=2 * H, W=2 * W),
+     {"add": 7 * N * C * T * H * W, "div": N * C * T * H * W}, 0),
+    (sc.AdaptiveAvgPool1d(output_size=1), SEQ1D, {"add": N * C * (L - 1), "div": N * C}, 0),
+    (sc.Rearrange(pattern="n l (h d) -> n h l d", sizes={"h": 4}),
+     sc.Shape(N=N, L=L, D=4 * C), {}, 0),
+    (sc.Reshape(axes={"N": "N", "C": "C", "L": "H*W"}), MAP, {}, 0),
 ]
 
 

@@ -65,10 +65,25 @@ def test_a_symbolic_width_multiplier_round_trips(fmt):
 
 def test_document_shape_as_the_issue_spells_it():
     doc = json.loads(sc.dump(sc.ReLU(), input=sc.Shape(C=3, H=H32, W=W32)))
-    assert doc == {"symcost": 1, "symbols": {"H": {"multiple_of": 32},
+    assert doc == {"symcost": 2, "symbols": {"H": {"multiple_of": 32},
                                              "W": {"multiple_of": 32}},
-                   "input": {"N": 1, "C": 3, "H": "H", "W": "W"},
+                   "input": {"layout": "N C H W", "N": 1, "C": 3, "H": "H", "W": "W"},
                    "network": {"kind": "relu"}}
+
+
+def test_version_2_gives_the_layout_and_version_1_still_loads():
+    B, T = sc.dims("B T")
+    seq = sc.Shape(N=B, L=T, D=768)
+    doc = json.loads(sc.dump(sc.LayerNorm(normalized_shape=768), input=seq))
+    assert doc["input"] == {"layout": "N L D", "N": "B", "L": "T", "D": 768}
+    assert sc.load_document(json.dumps(doc)).input == seq
+    # a version-1 file had no layout: its axes are N, C, H, W in that order, keys in any order
+    old = sc.load_document('{"symcost": 1, "symbols": {"H": {}}, "input": {"W": 8, "H": "H", '
+                           '"C": 3}, "network": {"kind": "relu"}}')
+    assert old.input == sc.Shape(N=1, C=3, H=sc.dim("H"), W=8)
+    with pytest.raises(sc.SpecFileError, match="layout names the axes"):
+        sc.load('{"symcost": 2, "input": {"layout": "N L", "N": 1, "D": 3}, '
+                '"network": {"kind": "relu"}}')
 
 
 def test_paths_and_suffixes(tmp_path):
@@ -110,7 +125,7 @@ def test_legacy_documents_still_load():
      ["symbols.H.multiple: unknown field; did you mean multiple_of?"]),
     ('{"symcost": 1, "symbols": {"floor": {}}, "network": {"kind": "relu"}}',
      ["'floor' is not a usable dimension name"]),
-    ('{"symcost": 2, "network": {"kind": "relu"}}', ["format version 2"]),
+    ('{"symcost": 3, "network": {"kind": "relu"}}', ["format version 3"]),
     ('{"symcost": 1, "network": {"kind": "relu", "name": NaN}}', ["NaN"]),
     ('{"symcost": 1, "network": {"kind": "relu"}, "network": {"kind": "tanh"}}',
      ["'network' appears twice"]),

@@ -116,7 +116,7 @@ def test_conventions_are_presets(conv):
 @pytest.mark.parametrize("make, argument", [
     (lambda: sst.networks(min_layers=0), "min_layers"),
     (lambda: sst.networks(min_layers=3, max_layers=2), "max_layers"),
-    (lambda: sst.networks(kinds=["conv3d"]), "kinds"),
+    (lambda: sst.networks(kinds=["conv4d"]), "kinds"),
     (lambda: sst.networks(kinds=[]), "kinds"),
     (lambda: sst.networks(containers=["loop"]), "containers"),
     (lambda: sst.networks(input=sc.Shape(C="C", H=8, W=8)), "input"),

@@ -28,13 +28,14 @@ sigmoid at 4; other conventions price the census.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import sympy
 
 from ..checks import require
 from ..counts import OpCounts
 from ..dims import Dim
+from ..errors import SpecError
 from .base import Census, Layer
 
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "SiLU",
@@ -61,6 +62,9 @@ ACTIVATION_OPS: dict[str, dict[str, int]] = {
 
 class _Elementwise(Layer):
     """Shape-preserving activation; census = per-element ops × elements."""
+
+    family: ClassVar[str] = "elementwise"
+    keeps_shape: ClassVar[bool] = True
 
     def per_element(self) -> dict[str, int]:
         return ACTIVATION_OPS[self.kind]
@@ -115,9 +119,9 @@ class PReLU(_Elementwise):
     def checks(self, shape, where):
         if self.num_parameters == 1:
             return []
-        return require(sympy.Eq(self.num_parameters, shape.C), where=where,
+        return require(sympy.Eq(self.num_parameters, shape.channels), where=where,
                        field="num_parameters", value=self.num_parameters,
-                       message=f"PReLU needs 1 or C = {shape.C} parameters")
+                       message=f"PReLU needs 1 or C = {shape.channels} parameters (axis 1)")
 
 
 class ELU(_Elementwise):
@@ -168,26 +172,25 @@ class GELU(_Elementwise):
 
 
 class Softmax(Layer):
-    """Softmax along one axis (``dim`` in NCHW order; 1 = channels, the default).
+    """Softmax along one axis (``dim`` in the input's layout; 1 = channels, the default;
+    −1 the last axis, as attention scores use).
 
     Per row of n values: n exponentials, n − 1 additions, n divisions.
     """
 
     kind: Literal["softmax"] = "softmax"
+    family: ClassVar[str] = "softmax"
+    keeps_shape: ClassVar[bool] = True
     dim: int = 1
-    """Axis: 1 (C), 2 (H), 3 (W) or −1 (the last axis)."""
+    """Axis: 1 (C), 2 (H), 3 (W), … or −1 (the last axis)."""
 
     def infer(self, shape, where):
-        axes = shape.axes()
-        names = list(axes)
-        index = self.dim if self.dim >= 0 else len(names) + self.dim
-        if not 1 <= index < len(names):
-            from ..errors import SpecError
-
-            raise SpecError(f"axis {self.dim} does not exist in {shape} (batch axis 0 "
-                            "excluded). Use 1 for channels or -1 for the last axis.",
+        index = shape.position(self.dim, where=where)
+        if index == 0:
+            raise SpecError(f"axis {self.dim} is the batch axis of {shape}; softmax is taken "
+                            "within a sample. Use 1 for channels or -1 for the last axis.",
                             layer=where, field="dim", value=self.dim)
-        n = axes[names[index]]
+        n = shape[index]
         total = shape.elements
         rows = total / n
         ops = OpCounts(exp=total, add=rows * (n - 1), div=total)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sympy
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..cost import Cost
 
 __all__ = ["Spec", "Layer", "Census", "Node", "reraise_validation", "where_of",
-           "match_channels"]
+           "match_channels", "with_family", "check_axes"]
 
 _ZERO = sympy.Integer(0)
 
@@ -38,6 +38,9 @@ class Census:
     params: sympy.Expr = _ZERO
     buffers: sympy.Expr = _ZERO
     attrs: Mapping[str, Any] = field(default_factory=dict)
+    family: str = ""
+    """The operation family a convention prices (:data:`~symcost.counts.FAMILIES`); the
+    spec's class declares it and :meth:`Layer.node` fills it in."""
 
     def term(self, name: str) -> sympy.Expr:
         """A pricing term: a census entry, ``inputs`` or ``outputs``."""
@@ -127,10 +130,21 @@ class Spec(BaseModel):
 
 
 class Layer(Spec):
-    """A leaf layer: computes its output shape and its census from an input shape."""
+    """A leaf layer: computes its output shape and its census from an input shape.
+
+    Each kind declares on its class what a convention and a reader need to know of it:
+    its operation ``family``, the input ``ranks`` it accepts and whether it
+    ``keeps_shape``.
+    """
 
     #: Layers whose costs are shown as named parts (SeparableConv2d) override this.
     composite: ClassVar[bool] = False
+    #: The operation family (:data:`~symcost.counts.FAMILIES`) that conventions price.
+    family: ClassVar[str] = ""
+    #: Input ranks (batch included) the kind accepts; None for any rank from 2 up.
+    ranks: ClassVar[tuple[int, ...] | None] = None
+    #: Whether the output always has the input's shape (activations, norms, dropout).
+    keeps_shape: ClassVar[bool] = False
 
     def infer(self, shape: Shape, where: str) -> tuple[Shape, Census, list[Constraint]]:
         """Output shape, census and deferred conditions for ``shape``."""
@@ -151,8 +165,14 @@ class Layer(Spec):
                 children.append(child)
                 current = child.output
             return Node(path, self.kind, shape, current, children=children, composite=True)
-        output, census, constraints = self.infer(shape, where_of(path, self.kind))
-        return Node(path, self.kind, shape, output, census=census, constraints=constraints)
+        where = where_of(path, self.kind)
+        if self.ranks is not None and shape.rank not in self.ranks:
+            raise ShapeMismatchError(
+                f"takes a tensor of rank {_or(self.ranks)} (batch included), got {shape} "
+                f"(rank {shape.rank}).{_RANK_HINTS.get(self.ranks, '')}", layer=where)
+        output, census, constraints = self.infer(shape, where)
+        return Node(path, self.kind, shape, output, census=with_family(census, self.family),
+                    constraints=constraints)
 
     def cost(self, shape: Shape, convention: str | Convention = "seed", *,
              bytes_per_element: int = 4) -> Cost:
@@ -165,6 +185,33 @@ class Layer(Spec):
     def output_shape(self, shape: Shape) -> Shape:
         """The shape this layer produces from ``shape``."""
         return self.node(shape).output
+
+
+def check_axes(spec: Layer, rank: int, fields: tuple[str, ...]) -> None:
+    """Every per-axis tuple of ``spec`` has one entry per spatial axis."""
+    for name in fields:
+        value = getattr(spec, name, None)
+        if isinstance(value, tuple) and len(value) != rank:
+            raise SpecError(f"gives {len(value)} sizes, but a {rank}-D layer needs one size "
+                            f"or {rank} (one per spatial axis).", field=name, value=value)
+
+
+def with_family(census: Census, family: str) -> Census:
+    """``census`` tagged with its spec's operation family (kept when already set)."""
+    return census if census.family else replace(census, family=family)
+
+
+def _or(ranks: tuple[int, ...]) -> str:
+    words = [str(r) for r in ranks]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+_RANK_HINTS: dict[tuple[int, ...], str] = {
+    (4,): " It needs a feature map N×C×H×W: remove the Flatten before it, or use a layer for "
+          "this rank.",
+    (3,): " It needs a 1-D map N×C×L.",
+    (5,): " It needs a 3-D map N×C×T×H×W.",
+}
 
 
 def match_channels(given: sympy.Expr, expected: sympy.Expr, *, where: str,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import sympy
 from pydantic import field_validator
@@ -33,6 +33,7 @@ class Custom(Layer):
     """
 
     kind: Literal["custom"] = "custom"
+    family: ClassVar[str] = "custom"
     label: str = "custom"
     """What the layer is (shown in reports and in the uncosted list)."""
     counts: dict[str, NonNegDim] | None = None
@@ -74,7 +75,7 @@ class Custom(Layer):
         return _plain_axes(value)
 
     def _bind(self, shape, where):
-        axes = {"N": shape.N, "C": shape.C, "H": shape.H, "W": shape.W}
+        axes = {name: shape.axes().get(name) for name in AXES}
 
         def bind(expr: sympy.Expr, field: str) -> sympy.Expr:
             mapping = {}
@@ -93,6 +94,11 @@ class Custom(Layer):
         bind = self._bind(shape, where)
         changes = {k: (bind(v, "output") if v is not None else None)
                    for k, v in (self.output or {}).items()}
+        missing = sorted(set(changes) - set(shape.names))
+        if missing:
+            raise SpecError(f"sets the output axes {missing}, which the input {shape} does not "
+                            "have. Name only axes of the input.", layer=where, field="output",
+                            value=missing)
         out = shape.replace(**changes)
         ops = OpCounts(**{k: bind(v, "counts") for k, v in (self.counts or {}).items()})
         census = Census(kind=self.kind, ops=ops, inputs=shape.elements, outputs=out.elements,

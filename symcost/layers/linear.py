@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from ..counts import OpCounts
 from ..dims import Dim
@@ -12,8 +12,9 @@ __all__ = ["Linear"]
 
 
 class Linear(Layer):
-    """Fully connected layer, as ``torch.nn.Linear``: acts on the last axis (the features
-    C of a flattened vector; W of a feature map, as torch does).
+    """Fully connected layer, as ``torch.nn.Linear``: acts on the last axis, whatever the
+    rank (the features C of a flattened vector, D of a sequence N×L×D, W of a feature map,
+    as torch does); the leading axes are rows.
 
     MACs = rows·in_features·out_features (rows = elements / in_features; 1 per sample for a
     vector). The seed's FC line is garbled in transcription; symcost reads it as MACC =
@@ -28,6 +29,7 @@ class Linear(Layer):
     """
 
     kind: Literal["linear"] = "linear"
+    family: ClassVar[str] = "mm"
     in_features: Dim
     """Input features."""
     out_features: Dim
@@ -38,8 +40,7 @@ class Linear(Layer):
     def infer(self, shape, where):
         constraints = match_channels(shape.last, self.in_features, where=where,
                                      field="in_features")
-        out = (shape.replace(W=self.out_features) if shape.W is not None
-               else shape.replace(C=self.out_features))
+        out = shape.with_size(-1, self.out_features)
         rows = shape.elements / shape.last
         outputs = rows * self.out_features
         census = Census(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import sympy
 
@@ -14,7 +14,9 @@ __all__ = ["BatchNorm2d", "LayerNorm", "LayerNorm2d", "layer_norm_ops"]
 
 
 class BatchNorm2d(Layer):
-    """Batch normalisation at inference, as ``torch.nn.BatchNorm2d`` in eval mode.
+    """Batch normalisation at inference, as ``torch.nn.BatchNorm2d`` in eval mode; on a
+    vector N×C or a map of another rank it is ``BatchNorm1d``/``BatchNorm3d`` (the channels
+    are axis 1 in every case).
 
     z = γ·(y − mean)/√(var + ε) + β per channel. With the per-channel scale γ/√(var + ε)
     and shift β − mean·scale computed once, each element costs one multiply and one add.
@@ -26,6 +28,8 @@ class BatchNorm2d(Layer):
     """
 
     kind: Literal["batchnorm2d"] = "batchnorm2d"
+    family: ClassVar[str] = "norm"
+    keeps_shape: ClassVar[bool] = True
     num_features: Dim
     """Channels C."""
     affine: bool = True
@@ -34,7 +38,7 @@ class BatchNorm2d(Layer):
     """Running mean and variance kept as buffers (torch's default: True)."""
 
     def infer(self, shape, where):
-        constraints = match_channels(shape.C, self.num_features, where=where,
+        constraints = match_channels(shape.channels, self.num_features, where=where,
                                      field="num_features")
         n = shape.elements
         c = self.num_features
@@ -65,6 +69,9 @@ class _LayerNormBase(Layer):
     """Normalisation of groups of n values along one axis (the census of
     :func:`layer_norm_ops`), with an optional learned per-feature weight and shift."""
 
+    family: ClassVar[str] = "norm"
+    keeps_shape: ClassVar[bool] = True
+
     elementwise_affine: bool = True
     """Learned per-feature weight (and bias) (torch's default: True)."""
     bias: bool = True
@@ -89,10 +96,10 @@ class _LayerNormBase(Layer):
 
 class LayerNorm(_LayerNormBase):
     """Layer normalisation over the last axis, as ``torch.nn.LayerNorm(normalized_shape)``
-    with an int ``normalized_shape``: each row of n = ``normalized_shape`` values (the
-    features of a vector; W of a map, which is the channels after a channels-last
-    :class:`~symcost.Permute`, as in ConvNeXt's blocks) is normalised to zero mean and unit
-    variance, then scaled and shifted per feature.
+    with an int ``normalized_shape``: each row of n = ``normalized_shape`` values along the
+    last axis (the features D of a sequence N×L×D or of a vector; the channels of a map
+    made channels-last by :class:`~symcost.Permute`, as in ConvNeXt's blocks) is normalised
+    to zero mean and unit variance, then scaled and shifted per feature.
 
     Census per row of n values (see :func:`layer_norm_ops`): add 3n − 1 (+ n with bias),
     mul 2n (+ n with the learned weight), div 3, sqrt 1. params = 2n (n without bias, 0
@@ -123,8 +130,9 @@ class LayerNorm2d(_LayerNormBase):
     """
 
     kind: Literal["layer_norm2d"] = "layer_norm2d"
+    ranks: ClassVar[tuple[int, ...] | None] = (4,)
     num_channels: Dim
     """Channels C."""
 
     def _axis(self, shape):
-        return shape.C, self.num_channels, "num_channels"
+        return shape.channels, self.num_channels, "num_channels"

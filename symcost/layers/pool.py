@@ -12,15 +12,16 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 import sympy
+from pydantic import model_validator
 
 from ..checks import divides, require
 from ..counts import OpCounts
 from ..dims import DimPair, Padding
-from ..shapes import Shape, collapse, needs_map, pair, spatial_out
-from .base import Census, Layer
+from ..shapes import Shape, collapse, per_axis, spatial_out
+from .base import Census, Layer, check_axes
 
-__all__ = ["MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "GlobalMaxPool2d",
-           "AdaptiveAvgPool2d"]
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+           "GlobalAvgPool2d", "GlobalMaxPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d"]
 
 
 
@@ -32,59 +33,134 @@ def _window_census(kind: str, shape: Shape, out: Shape, window: sympy.Expr,
     else:
         ops = OpCounts(add=outputs * (window - 1), div=outputs)
     return Census(kind=kind, ops=ops, inputs=shape.elements, outputs=outputs,
-                  attrs={"window": window})
+                  attrs={"window": window, "reduce": reduce})
 
 
-class _Windowed(Layer):
+class _PoolNd(Layer):
+    """Windowed pooling over ``spatial_rank`` axes (the axes after the channels)."""
+
+    family: ClassVar[str] = "pool"
+    keeps_shape: ClassVar[bool] = False
+    spatial_rank: ClassVar[int] = 2
+    reduce: ClassVar[str] = "max"
+    #: torch's avg_pool3d also requires input >= kernel on every axis (padding not counted).
+    kernel_within_input: ClassVar[bool] = False
+
     kernel_size: DimPair
-    """Window side K, or (kh, kw)."""
+    """Window size, or one per spatial axis."""
     stride: DimPair | None = None
     """Stride; defaults to kernel_size, as in torch."""
     padding: Padding = sympy.Integer(0)
-    """Padding per side, ``"same"`` or ``"valid"``."""
+    """Padding per side (or one per spatial axis), ``"same"`` or ``"valid"``; at most half
+    the effective window, as torch requires."""
     ceil_mode: bool = False
     """Round the output size up (keep a last partial window), as torch's ceil_mode."""
 
-    reduce: ClassVar[str] = "max"
+    @model_validator(mode="after")
+    def _check(self):
+        check_axes(self, self.spatial_rank, ("kernel_size", "stride", "padding", "dilation"))
+        return self
 
     def infer(self, shape, where):
+        rank = self.spatial_rank
         stride = self.kernel_size if self.stride is None else self.stride
         dilation = getattr(self, "dilation", sympy.Integer(1))
-        h, w, constraints = spatial_out(shape, kernel=self.kernel_size, stride=stride,
-                                        padding=self.padding, dilation=dilation,
-                                        where=where, ceil_mode=self.ceil_mode)
-        out = shape.replace(H=h, W=w)
-        kh, kw = pair(self.kernel_size)
-        return out, _window_census(self.kind, shape, out, kh * kw, self.reduce), constraints
+        sizes, constraints = spatial_out(shape, kernel=self.kernel_size, stride=stride,
+                                         padding=self.padding, dilation=dilation,
+                                         where=where, ceil_mode=self.ceil_mode, rank=rank)
+        if not isinstance(self.padding, str):
+            for p, k, d in zip(per_axis(self.padding, rank), per_axis(self.kernel_size, rank),
+                               per_axis(dilation, rank)):
+                constraints += require(
+                    2 * p <= d * (k - 1) + 1, where=where, field="padding",
+                    value=lambda p=p, k=k, d=d: f"padding {p}, kernel {k}, dilation {d}",
+                    message=("padding must be at most half the effective window "
+                             "(dilation·(kernel − 1) + 1), as torch requires. Use less padding "
+                             "or a larger window"))
+        if self.kernel_within_input:
+            for axis, size, k in zip(shape.spatial_names, shape.spatial_sizes,
+                                     per_axis(self.kernel_size, rank)):
+                constraints += require(
+                    size >= k, where=where, field="kernel_size", value=f"{axis}={size}, {k}",
+                    message=(f"torch's {type(self).__name__} needs the input at least as "
+                             f"large as the kernel along {axis}, padding not counted. Use a "
+                             "smaller kernel or a larger input"))
+        out = shape.with_spatial(sizes)
+        window = sympy.Mul(*per_axis(self.kernel_size, rank))
+        return out, _window_census(self.kind, shape, out, window, self.reduce), constraints
 
 
-class MaxPool2d(_Windowed):
+class MaxPool1d(_PoolNd):
+    """Max pooling over windows of k along L (N×C×L): k − 1 comparisons per output."""
+
+    kind: Literal["max_pool1d"] = "max_pool1d"
+    spatial_rank: ClassVar[int] = 1
+    ranks: ClassVar[tuple[int, ...] | None] = (3,)
+    dilation: DimPair = sympy.Integer(1)
+    """Dilation of the window."""
+
+
+class MaxPool2d(_PoolNd):
     """Max pooling over K×K windows: K·K − 1 comparisons per output element.
 
     Seed: FLOPs = H_out·W_out·C_out·K·K.
     """
 
     kind: Literal["max_pool2d"] = "max_pool2d"
+    ranks: ClassVar[tuple[int, ...] | None] = (4,)
     dilation: DimPair = sympy.Integer(1)
     """Dilation of the window."""
 
 
-class AvgPool2d(_Windowed):
+class MaxPool3d(_PoolNd):
+    """Max pooling over kt×kh×kw windows of N×C×T×H×W: kt·kh·kw − 1 comparisons per output."""
+
+    kind: Literal["max_pool3d"] = "max_pool3d"
+    spatial_rank: ClassVar[int] = 3
+    ranks: ClassVar[tuple[int, ...] | None] = (5,)
+    dilation: DimPair = sympy.Integer(1)
+    """Dilation of the window."""
+
+
+class AvgPool1d(_PoolNd):
+    """Average pooling over windows of k along L: k − 1 additions and one division per
+    output."""
+
+    kind: Literal["avg_pool1d"] = "avg_pool1d"
+    spatial_rank: ClassVar[int] = 1
+    ranks: ClassVar[tuple[int, ...] | None] = (3,)
+    reduce: ClassVar[str] = "avg"
+
+
+class AvgPool2d(_PoolNd):
     """Average pooling over K×K windows: K·K − 1 additions and one division per output.
 
     Seed: FLOPs = H_out·W_out·C_out·K·K.
     """
 
     kind: Literal["avg_pool2d"] = "avg_pool2d"
+    ranks: ClassVar[tuple[int, ...] | None] = (4,)
     reduce: ClassVar[str] = "avg"
 
 
+class AvgPool3d(_PoolNd):
+    """Average pooling over kt×kh×kw windows: kt·kh·kw − 1 additions and one division per
+    output."""
+
+    kind: Literal["avg_pool3d"] = "avg_pool3d"
+    spatial_rank: ClassVar[int] = 3
+    ranks: ClassVar[tuple[int, ...] | None] = (5,)
+    reduce: ClassVar[str] = "avg"
+    kernel_within_input: ClassVar[bool] = True
+
+
 class _Global(Layer):
+    family: ClassVar[str] = "pool"
+    ranks: ClassVar[tuple[int, ...] | None] = (4,)
     reduce: ClassVar[str] = "max"
 
     def infer(self, shape, where):
-        needs_map(shape, where)
-        out = shape.replace(H=sympy.Integer(1), W=sympy.Integer(1))
+        out = shape.with_spatial([1, 1])
         return out, _window_census(self.kind, shape, out, shape.spatial, self.reduce), []
 
 
@@ -135,7 +211,54 @@ def adaptive_taps(size: sympy.Expr, cells: sympy.Expr) -> sympy.Expr | None:
                                 for i in range(m))))
 
 
-class AdaptiveAvgPool2d(Layer):
+class _AdaptiveAvgPoolNd(Layer):
+    """Adaptive average pooling over ``spatial_rank`` axes (see :class:`AdaptiveAvgPool2d`)."""
+
+    family: ClassVar[str] = "pool"
+    spatial_rank: ClassVar[int] = 2
+
+    output_size: DimPair = sympy.Integer(1)
+    """Output size, or one per spatial axis."""
+
+    @model_validator(mode="after")
+    def _check(self):
+        check_axes(self, self.spatial_rank, ("output_size",))
+        return self
+
+    def infer(self, shape, where):
+        cells = per_axis(self.output_size, self.spatial_rank)
+        constraints = []
+        taps = []
+        for axis, size, m in zip(shape.spatial_names, shape.spatial_sizes, cells):
+            total = adaptive_taps(size, m)
+            if total is None:
+                constraints += require(
+                    divides(m, size), where=where, field="output_size",
+                    value=f"output {m} from {axis}={size}",
+                    message=(f"symcost counts a symbolic adaptive pooling size when it divides "
+                             f"the input {axis}; use an input {axis} that is a multiple of {m}"))
+                total = size
+            taps.append(total)
+        out = shape.with_spatial(cells)
+        outputs = out.elements
+        added = shape[0] * shape.channels * sympy.Mul(*taps) - outputs
+        census = Census(kind=self.kind, ops=OpCounts(add=added, div=outputs),
+                        inputs=shape.elements, outputs=outputs,
+                        attrs={"window": sympy.Mul(*(t / m for t, m in zip(taps, cells))),
+                               "reduce": "avg"})
+        return out, census, constraints
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
+    """Adaptive average pooling along L of N×C×L, as ``torch.nn.AdaptiveAvgPool1d``
+    (torch's windows, counted as for :class:`AdaptiveAvgPool2d`)."""
+
+    kind: Literal["adaptive_avg_pool1d"] = "adaptive_avg_pool1d"
+    spatial_rank: ClassVar[int] = 1
+    ranks: ClassVar[tuple[int, ...] | None] = (3,)
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """Adaptive average pooling, as ``torch.nn.AdaptiveAvgPool2d``.
 
     Output cell i along an axis of size n with m outputs averages input rows
@@ -154,28 +277,4 @@ class AdaptiveAvgPool2d(Layer):
     """
 
     kind: Literal["adaptive_avg_pool2d"] = "adaptive_avg_pool2d"
-    output_size: DimPair = sympy.Integer(1)
-    """Output (H, W), or one side for both."""
-
-    def infer(self, shape, where):
-        needs_map(shape, where)
-        oh, ow = pair(self.output_size)
-        constraints = []
-        taps = []
-        for axis, size, m in (("H", shape.H, oh), ("W", shape.W, ow)):
-            total = adaptive_taps(size, m)
-            if total is None:
-                constraints += require(
-                    divides(m, size), where=where, field="output_size",
-                    value=f"output {m} from {axis}={size}",
-                    message=(f"symcost counts a symbolic adaptive pooling size when it divides "
-                             f"the input {axis}; use an input {axis} that is a multiple of {m}"))
-                total = size
-            taps.append(total)
-        out = shape.replace(H=oh, W=ow)
-        outputs = out.elements
-        added = shape.N * shape.C * taps[0] * taps[1] - outputs
-        census = Census(kind=self.kind, ops=OpCounts(add=added, div=outputs),
-                        inputs=shape.elements, outputs=outputs,
-                        attrs={"window": (taps[0] / oh) * (taps[1] / ow)})
-        return out, census, constraints
+    ranks: ClassVar[tuple[int, ...] | None] = (4,)

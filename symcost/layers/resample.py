@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import model_validator
 
 from ..counts import OpCounts
 from ..dims import DimPair
 from ..errors import SpecError
-from ..shapes import needs_map, pair
-from .base import Census, Layer
+from ..shapes import pair
+from .base import Census, Layer, check_axes
 
 __all__ = ["Upsample"]
 
@@ -23,6 +23,8 @@ class Upsample(Layer):
     """
 
     kind: Literal["upsample"] = "upsample"
+    family: ClassVar[str] = "resample"
+    ranks: ClassVar[tuple[int, ...] | None] = (4,)
     scale_factor: DimPair | None = None
     """Integer factor per axis (or one for both)."""
     size: DimPair | None = None
@@ -32,19 +34,18 @@ class Upsample(Layer):
 
     @model_validator(mode="after")
     def _one_of(self):
+        check_axes(self, 2, ("scale_factor", "size"))
         if (self.scale_factor is None) == (self.size is None):
             raise SpecError("give exactly one of scale_factor and size.", field="scale_factor",
                             value=(self.scale_factor, self.size))
         return self
 
     def infer(self, shape, where):
-        needs_map(shape, where)
         if self.size is not None:
-            h, w = pair(self.size)
+            sizes = pair(self.size)
         else:
-            fh, fw = pair(self.scale_factor)
-            h, w = shape.H * fh, shape.W * fw
-        out = shape.replace(H=h, W=w)
+            sizes = tuple(n * f for n, f in zip(shape.spatial_sizes, pair(self.scale_factor)))
+        out = shape.with_spatial(sizes)
         e = out.elements
         ops = OpCounts(mul=4 * e, add=3 * e) if self.mode == "bilinear" else OpCounts()
         return out, Census(kind=self.kind, ops=ops, inputs=shape.elements, outputs=e,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from ..counts import OpCounts
 from ..dims import Dim
@@ -25,11 +25,13 @@ class LayerScale(Layer):
     """
 
     kind: Literal["layer_scale"] = "layer_scale"
+    family: ClassVar[str] = "elementwise"
+    keeps_shape: ClassVar[bool] = True
     num_channels: Dim
     """Channels C (axis 1), one learned factor each."""
 
     def infer(self, shape, where):
-        constraints = match_channels(shape.C, self.num_channels, where=where,
+        constraints = match_channels(shape.channels, self.num_channels, where=where,
                                      field="num_channels")
         n = shape.elements
         census = Census(kind=self.kind, ops=OpCounts(mul=n), inputs=n, outputs=n,
