@@ -267,6 +267,9 @@ _FVCORE_MACS = Pricing(families={
     "batchnorm2d": _rule("inputs, ×2 with affine γ/β (eval mode)",
                          lambda c: c.inputs * (2 if c.attrs.get("affine", True) else 1)),
     "adaptive_avg_pool2d": {"inputs": 1},
+    **{k: _rule("5·inputs with a learned weight, 4·inputs without (aten::layer_norm)",
+                lambda c: c.inputs * (5 if c.attrs.get("affine", True) else 4))
+       for k in ("layer_norm", "layer_norm2d")},
 })
 
 FVCORE = Convention(
@@ -274,7 +277,8 @@ FVCORE = Convention(
     summary=("fvcore 0.1.5 FlopCountAnalysis (= mmengine): one MAC per multiply-accumulate of "
              "conv/linear/matmul (transposed conv input-centric; a conv with padding "
              "'same'/'valid' 0, fvcore misses aten::_convolution_mode), bias ignored; eval "
-             "BatchNorm I (2I with affine); adaptive_avg_pool2d I; upsample nearest E, "
+             "BatchNorm I (2I with affine); layer_norm 5I (4I without weight); "
+             "adaptive_avg_pool2d I; upsample nearest E, "
              "bilinear 4E; everything else (ReLU, pooling, add, mul, mean, softmax) 0."),
     macs=_FVCORE_MACS, flops=_doubled(_FVCORE_MACS),
 )
@@ -284,7 +288,8 @@ Rules (``fvcore/nn/flop_count.py`` handles; "flop" there means one multiply-accu
 conv ``N·Ho·Wo·Cout·(Cin/g)·K`` (but 0 for a conv with string padding, ``"same"`` or
 ``"valid"``, which torch traces as ``aten::_convolution_mode``, an op fvcore skips),
 transposed conv ``N·Hi·Wi·Cin·(Cout/g)·K``, linear and matmul ``prod(A)·B[-1]``, bias
-never; ``aten::batch_norm`` in eval ``I`` (``2I`` with affine);
+never; ``aten::batch_norm`` in eval ``I`` (``2I`` with affine); ``aten::layer_norm``
+``5I`` (``4I`` without a weight);
 ``aten::adaptive_avg_pool2d`` ``I`` (``x.mean`` is not counted); upsample nearest ``E``,
 bilinear ``4E``; ReLU, max/avg pooling, ``add``/``mul``, ``cat``, softmax 0.
 Headline: ``macs``. Matches fvcore exactly on eval-mode models (tested when installed).
@@ -354,6 +359,11 @@ _THOP_MACS = Pricing(families={
     "batchnorm2d": _module_only("2·inputs, ×2 with affine",
                                 lambda c: 2 * c.inputs * (2 if c.attrs.get("affine", True)
                                                           else 1)),
+    # nn.LayerNorm itself only: a subclass (torchvision's LayerNorm2d) has no hook, and
+    # F.layer_norm is a function (the importer maps both to functional layer_norm)
+    "layer_norm": _module_only("2·inputs, ×2 with a learned weight (nn.LayerNorm)",
+                               lambda c: 2 * c.inputs * (2 if c.attrs.get("affine", True)
+                                                         else 1)),
     "prelu": _module_only("inputs (eval mode)", lambda c: c.inputs),
     **{k: _THOP_AVG_POOL for k in ("avg_pool1d", "avg_pool2d", "avg_pool3d")},
     **{k: _THOP_ADAPTIVE for k in ("adaptive_avg_pool1d", "adaptive_avg_pool2d")},
@@ -364,7 +374,8 @@ THOP = Convention(
     summary=("thop 0.1.1 (PyPI 'thop' 0.1.1.post2209072238) profile(): forward hooks on "
              "nn.Module types only, so functional calls and operators count 0. Conv E·(C_in/g)"
              "·K without bias; ConvTranspose2d output-centric E·(C_in/g)·K (≈ stride² above "
-             "the others); Linear in·E; BatchNorm2d 2I (4I with affine); PReLU I; Softmax "
+             "the others); Linear in·E; BatchNorm2d and nn.LayerNorm 2I (4I with affine); "
+             "PReLU I; Softmax "
              "rows·(3n − 1); AvgPool2d E; AdaptiveAvgPool2d (window + 1)·E; Upsample nearest E,"
              " bilinear 11E; ReLU/ReLU6/LeakyReLU/MaxPool/Dropout 0; unlisted modules 0."),
     macs=_THOP_MACS, flops=_doubled(_THOP_MACS),
@@ -375,8 +386,9 @@ Rules (``thop/profile.py`` ``register_hooks``, ``thop/vision/basic_hooks.py``): 
 ``nn.Module`` types are hooked, so a functional call, tensor method or Python operator
 (``F.relu``, ``x.mean``, ``x + y``, ``torch.matmul``) counts 0 — the census ``source``
 attribute, set by :func:`symcost.from_torch`, carries that. Conv ``E·(Cin/g)·K`` without
-bias; ConvTranspose2d output-centric ``E·(Cin/g)·K``; Linear ``in·E``; BatchNorm2d ``2I``,
-``4I`` with affine; PReLU ``I``; Softmax ``rows·(3n − 1)``; AvgPool2d ``E``;
+bias; ConvTranspose2d output-centric ``E·(Cin/g)·K``; Linear ``in·E``; BatchNorm2d and
+``nn.LayerNorm`` (not its subclasses, such as torchvision's LayerNorm2d) ``2I``, ``4I`` with
+affine; PReLU ``I``; Softmax ``rows·(3n − 1)``; AvgPool2d ``E``;
 AdaptiveAvgPool2d ``(Hi·Wi/(Ho·Wo) + 1)·E``; Upsample nearest ``E``, bilinear ``11E``;
 ReLU, ReLU6, LeakyReLU, max pooling, Dropout and modules without a rule 0. Headline:
 ``macs``. (ultralytics-thop 2.x differs: input-centric ConvTranspose2d, nearest 0.)

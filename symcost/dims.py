@@ -38,7 +38,7 @@ _FUNCTIONS = {
     "floor": sympy.floor, "ceil": sympy.ceiling, "ceiling": sympy.ceiling,
     "min": sympy.Min, "Min": sympy.Min, "max": sympy.Max, "Max": sympy.Max,
 }
-_RESERVED = set(_FUNCTIONS) | {"True", "False", "None", "oo", "nan", "zoo", "I", "E", "pi", "S"}
+_RESERVED = set(_FUNCTIONS) | {"True", "False", "None", "oo", "nan", "zoo", "I", "E", "pi"}
 
 
 class _MultipleDim(sympy.Symbol):

@@ -10,6 +10,13 @@ from __future__ import annotations
 import difflib
 
 
+def did_you_mean(name: object, known: list[str] | tuple[str, ...]) -> str:
+    """`` Did you mean X?`` for the nearest known name (case aside), or nothing."""
+    by_lower = {k.lower(): k for k in known}
+    near = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" Did you mean {by_lower[near[0]]}?" if near else ""
+
+
 class SymcostError(Exception):
     """Base class of every error symcost raises."""
 
@@ -72,8 +79,8 @@ class UnknownConventionError(SymcostError, KeyError):
     def __init__(self, name: object, known: list[str]) -> None:
         self.name = name
         self.known = known
-        self.message = (f"convention: unknown name {name!r}. Use one of: "
-                        + ", ".join(known) + ".")
+        self.message = (f"convention: unknown name {name!r}.{did_you_mean(name, known)} "
+                        "Use one of: " + ", ".join(known) + ".")
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -89,8 +96,9 @@ class UnknownModelError(SymcostError, KeyError):
     def __init__(self, name: object, known: list[str]) -> None:
         self.name = name
         self.known = known
-        self.message = (f"zoo: no built-in network named {name!r}. Use one of: "
-                        + ", ".join(known) + ", or a path to a JSON network file.")
+        self.message = (f"zoo: no built-in network named {name!r}.{did_you_mean(name, known)}"
+                        " Use one of: " + ", ".join(known) + ", or a path to a JSON network "
+                        "file.")
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -129,10 +137,8 @@ class CensusError(SymcostError, KeyError):
         super().__init__(name)
 
     def __str__(self) -> str:
-        near = difflib.get_close_matches(str(self.name), self.known, n=1)
-        hint = f" Did you mean {near[0]}?" if near else ""
-        return (f"unknown {self.what} {self.name!r}.{hint} Use one of: "
-                + ", ".join(self.known) + ".")
+        return (f"unknown {self.what} {self.name!r}.{did_you_mean(self.name, self.known)} "
+                "Use one of: " + ", ".join(self.known) + ".")
 
     def __reduce__(self):
         return (type(self), (self.name, self.known, self.what))

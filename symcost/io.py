@@ -45,7 +45,6 @@ from .errors import DimensionError, SpecError, SpecFileError
 from .layers.base import Spec, reraise_validation
 from .layers.custom import AXES as CUSTOM_AXES
 from .layers.custom import Custom
-from .layers.reshape import Reshape
 from .shapes import Shape
 from .spec import AnyLayer, spec_adapter
 
@@ -271,8 +270,7 @@ def _described(symbol: sympy.Symbol) -> str:
 def _symbols_used(network: Spec, input: Shape | None) -> Iterator[tuple[sympy.Symbol, str]]:
     """Every free symbol with the first place it occurs, in a fixed order.
 
-    A :class:`Custom` layer's N, C, H, W name the axes of its input, and so do all of a
-    :class:`Reshape`'s names: they are not document symbols.
+    A :class:`Custom` layer's N, C, H, W name the axes of its input, not document symbols.
     """
     stack: list[tuple[Any, str, bool]] = [(network, "network", False)]
     if input is not None:
@@ -281,8 +279,6 @@ def _symbols_used(network: Spec, input: Shape | None) -> Iterator[tuple[sympy.Sy
         value, where, custom = stack.pop()
         if isinstance(value, Shape):
             stack.extend((v, f"{where}.{n}", custom) for n, v in reversed(value.axes().items()))
-        elif isinstance(value, Reshape):
-            continue  # its formulas name the axes of its input, never document symbols
         elif isinstance(value, BaseModel):
             inner = custom or isinstance(value, Custom)
             fields = list(type(value).model_fields)

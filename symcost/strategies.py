@@ -346,7 +346,7 @@ def _build(kind: str, draw, shape: Shape, preserve: bool) -> Layer:
         names, sizes = list(shape.names), [int(v) for v in shape.sizes]
         axes: dict[str, Any] = dict(zip(names[:-2], sizes[:-2]))
         if len(names) > 2 and draw(st.booleans()):  # merge the last two axes
-            axes[names[-2]] = sizes[-2] * sizes[-1]
+            axes[names[-2] + names[-1]] = sizes[-2] * sizes[-1]
         else:  # split the last axis in two, one size derived (-1)
             axes.update(zip(names[-2:-1], sizes[-2:-1]))
             f = draw(st.sampled_from(_divisors(sizes[-1])))

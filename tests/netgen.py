@@ -97,10 +97,11 @@ def _map_layer(draw, kind: type, x: sc.Shape, mode: str) -> sc.AnyLayer | None:
             return sc.Upsample(scale_factor=draw(st.sampled_from([2, (1, 2)])),
                                mode=draw(st.sampled_from(["nearest", "bilinear"])))
         return sc.Upsample(size=(8, draw(st.sampled_from([8, 12]))))
-    return _shape_free(draw, kind, x)
+    return _shape_free(draw, kind, x, mode)
 
 
-def _shape_free(draw, kind: type, x: sc.Shape) -> sc.AnyLayer | None:
+def _shape_free(draw, kind: type, x: sc.Shape, mode: str = _SAME_SHAPE
+                ) -> sc.AnyLayer | None:
     """Layers that keep any shape (activations, dropout, custom)."""
     if kind is sc.LeakyReLU:
         return sc.LeakyReLU(negative_slope=draw(st.sampled_from([0.01, 0.2, 0.1])))
@@ -113,10 +114,10 @@ def _shape_free(draw, kind: type, x: sc.Shape) -> sc.AnyLayer | None:
     if kind is sc.StochasticDepth:
         return sc.StochasticDepth(p=draw(st.sampled_from([0.0, 0.2])),
                                   mode=draw(st.sampled_from(["row", "batch"])))
-    if kind is sc.Custom:
-        formula = draw(st.sampled_from(["2*N*C*H*W", "N*C + K", "C**2 // 3 + 1"]))
-        if x.rank != 4:
-            formula = formula.replace("H*W", "C")
+    if kind is sc.Custom:  # formulas in the input's axis names
+        n, c = x.names[0], x.names[1]
+        every = "*".join(x.names)
+        formula = draw(st.sampled_from([f"2*{every}", f"{n}*{c} + K", f"{c}**2 // 3 + 1"]))
         return sc.Custom(label=draw(st.sampled_from(["attn", "op"])), counts={"mac": formula},
                          params=draw(st.sampled_from([0, 7, "C*K"])))
     if kind in (sc.ReLU, sc.ReLU6, sc.ELU, sc.Sigmoid, sc.Tanh, sc.SiLU, sc.Hardswish,
@@ -125,8 +126,11 @@ def _shape_free(draw, kind: type, x: sc.Shape) -> sc.AnyLayer | None:
     if kind is sc.Rearrange:  # a round trip of the axes: any shape, kept
         names = " ".join(x.names)
         return sc.Rearrange(pattern=f"{names} -> {names}")
-    if kind is sc.Reshape:  # the same axes, each size a formula of the input's axes
-        return sc.Reshape(axes={n: n for n in x.names})
+    if kind is sc.Reshape:  # the last two axes merged (a map to a sequence), or a no-op
+        if x.rank > 2 and mode == _ANY and draw(st.booleans()):
+            return sc.Reshape(axes={**dict(zip(x.names[:-2], x.sizes[:-2])),
+                                    "L": x.sizes[-2] * x.sizes[-1]})
+        return sc.Reshape(axes={**dict(zip(x.names[:-1], x.sizes[:-1])), x.names[-1]: -1})
     return None
 
 
@@ -149,7 +153,7 @@ def _nd_layer(draw, kind: type, x: sc.Shape, mode: str) -> sc.AnyLayer | None:
         return sc.Linear(in_features=x.last, out_features=x.last)
     if kind is sc.LayerNorm:
         return sc.LayerNorm(normalized_shape=x.last)
-    return _shape_free(draw, kind, x)
+    return _shape_free(draw, kind, x, mode)
 
 
 def _vector_layer(draw, kind: type, x: sc.Shape, mode: str) -> sc.AnyLayer | None:
@@ -162,7 +166,7 @@ def _vector_layer(draw, kind: type, x: sc.Shape, mode: str) -> sc.AnyLayer | Non
         return sc.Permute(dims=(0, 1))
     if kind is sc.PReLU:
         return sc.PReLU(num_parameters=draw(st.sampled_from([1, x.channels])))
-    return _shape_free(draw, kind, x)
+    return _shape_free(draw, kind, x, mode)
 
 
 def _leaf(draw, x: sc.Shape, mode: str, kinds: tuple[type, ...]) -> sc.AnyLayer:

@@ -27,13 +27,16 @@ axis :class:`~symcost.LayerNorm` (ConvNeXt's channels-last blocks); torchvision'
 ``stochastic_depth`` is :class:`~symcost.StochasticDepth` and its ShuffleNetV2
 ``channel_shuffle`` is traced as one call, :class:`~symcost.ChannelShuffle`.
 
-symcost's tensors are ``N×C×H×W`` feature maps and ``N×C`` vectors; an operation that makes
-a tensor of another rank is uncosted, and so is what follows until a 2-D or 4-D tensor
-comes back.
+Tensors of any rank are shaped (the rank is read from the traced tensors): feature maps
+``N×C×H×W``, vectors ``N×C``, 1-D maps ``N×C×L``, 3-D maps ``N×C×T×H×W`` and sequences
+``N×L×D``; ``view``/``reshape`` become :class:`~symcost.Reshape` with the traced sizes.
+An operation without a mapping whose output changes the rank is uncosted, and so is what
+follows it until a mapped operation reads a tensor symcost shaped.
 """
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 import sys
@@ -45,13 +48,23 @@ import sympy
 from ..dims import _MultipleDim
 from ..errors import SymcostError, TorchImportError
 from ..layers import activation as act
-from ..layers.base import Spec
-from ..layers.conv import Conv2d, ConvTranspose2d
+from ..layers.conv import Conv1d, Conv2d, Conv3d, ConvTranspose2d
 from ..layers.custom import Custom
 from ..layers.linear import Linear
 from ..layers.merge import Add, Concat, MatMul, Mul
 from ..layers.norm import BatchNorm2d, LayerNorm
-from ..layers.pool import AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d
+from ..layers.pool import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    AvgPool3d,
+    GlobalAvgPool2d,
+    GlobalMaxPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxPool3d,
+)
 from ..layers.resample import Upsample
 from ..layers.reshape import (
     ChannelShuffle,
@@ -59,6 +72,7 @@ from ..layers.reshape import (
     Flatten,
     Identity,
     Permute,
+    Reshape,
     StochasticDepth,
 )
 from ..network import Graph, GraphNode, Sequential
@@ -215,6 +229,7 @@ class _Param:
 
     target: str
     numel: int
+    shape: tuple[int, ...] = ()
 
 
 _FREE_METHODS = {"contiguous", "clone", "detach", "float", "to", "cpu", "requires_grad_"}
@@ -261,7 +276,7 @@ class _Builder:
                 attr = self.gm
                 for part in node.target.split("."):
                     attr = getattr(attr, part)
-                self.env[node.name] = (_Param(node.target, attr.numel())
+                self.env[node.name] = (_Param(node.target, attr.numel(), tuple(attr.shape))
                                        if hasattr(attr, "numel") else attr)
             else:
                 self.env[node.name] = self._visit(node)
@@ -400,50 +415,45 @@ class _Builder:
         meta = node.meta.get("tensor_meta")
         real = getattr(meta, "shape", None)
         label = f"{op_text} (no symcost mapping)"
-        if real is not None and len(real) in (2, 4):
+        if real is not None and len(real) == anchor.shape.rank:
             output = self._output_from_sample(anchor.shape, tuple(real))
             if output:
-                label += "; output shape read from the sample run"
-                if {"H", "W"} & set(output) and anchor.shape.is_map:
-                    label += " (H, W fixed at the sample size: later costs hold only there)"
+                label += ("; output shape read from the sample run (sizes fixed at the sample "
+                          "size: later costs hold only there)")
             spec = Custom(label=label, output=output or None)
             return self._add(_base(node.name), spec, [anchor], source, node=node,
                              params=params)
-        spec = Custom(label=label + "; its output is not an N×C×H×W or N×C tensor")
+        spec = Custom(label=label + "; its output has another rank, which symcost cannot "
+                      "shape without a mapping")
         made = self._add(_base(node.name), spec, [anchor], source, node=node, params=params,
                          check=False)
         return _Opaque(made)
 
     def _output_from_sample(self, shape: Shape, real: tuple) -> dict:
-        axes = ("N", "C", "H", "W") if len(real) == 4 else ("N", "C")
-        changes: dict = {}
-        current = shape.axes()
-        for axis, size in zip(axes, real):
-            expr = current.get(axis)
-            if expr is None or int(expr.xreplace(self.values)) != size:
-                changes[axis] = sympy.Integer(size)
-        if len(real) == 2 and shape.is_map:
-            changes.update(H=None, W=None)
-        return changes
+        """The axes (by name) whose sample size differs from symcost's: fixed there."""
+        return {name: sympy.Integer(size) for name, expr, size in
+                zip(shape.names, shape.sizes, real) if int(expr.xreplace(self.values)) != size}
 
     def _pieces(self, node, name, args, kwargs):
-        """``chunk``/``split`` along channels: one free node per piece, each reading x."""
+        """``chunk``/``split`` along one axis: one free node per piece, each reading x."""
         x = args[0]
         count_or_size = _kw(args, kwargs, 1, "chunks" if name == "chunk" else
                             "split_size_or_sections")
         dim = _kw(args, kwargs, 2, "dim", 0)
-        rank = 4 if x.shape.is_map else 2
         meta = node.meta.get("tensor_meta")
-        if dim % rank != 1 or not isinstance(meta, (tuple, list)) or not isinstance(
+        if not isinstance(dim, int) or not -x.shape.rank <= dim < x.shape.rank or dim % \
+                x.shape.rank == 0 or not isinstance(meta, (tuple, list)) or not isinstance(
                 count_or_size, int):
             return None
-        sizes = [int(m.shape[1]) for m in meta]
-        if sum(sizes) != int(x.shape.C.xreplace(self.values)) or not x.shape.C.is_Integer:
+        axis = dim % x.shape.rank
+        size = x.shape[axis]
+        sizes = [int(m.shape[axis]) for m in meta]
+        if not size.is_Integer or sum(sizes) != int(size):
             return None
         out = []
         for i, c in enumerate(sizes):
-            spec = Custom(label=f"{name} piece {i + 1}/{len(sizes)} along channels", counts={},
-                          output={"C": c})
+            spec = Custom(label=f"{name} piece {i + 1}/{len(sizes)} along axis {axis}",
+                          counts={}, output={x.shape.names[axis]: c})
             out.append(self._add(f"{_base(node.name)}.{i}", spec, [x], "method"
                                  if node.op == "call_method" else "function", node=None))
         return out
@@ -533,56 +543,78 @@ def _factor(v):
 
 
 def _module_spec(m, shape: Shape):
+    """The spec of a module call, through :func:`_modules`' table (None: no mapping)."""
+    rule = _modules().get(type(m))
+    return None if rule is None else rule(m, shape)
+
+
+def _conv(cls):
+    def make(m, shape):
+        padding = m.padding if isinstance(m.padding, str) else _ints(m.padding)
+        return cls(in_channels=m.in_channels, out_channels=m.out_channels,
+                   kernel_size=_ints(m.kernel_size), stride=_ints(m.stride), padding=padding,
+                   dilation=_ints(m.dilation), groups=m.groups, bias=m.bias is not None)
+    return make
+
+
+def _max_pool_module(cls):
+    return lambda m, shape: cls(kernel_size=_ints(m.kernel_size), stride=_ints(m.stride),
+                                padding=_ints(m.padding), dilation=_ints(m.dilation),
+                                ceil_mode=m.ceil_mode)
+
+
+def _avg_pool_module(cls):
+    # the divisor (count_include_pad, divisor_override) changes no count: one division each
+    return lambda m, shape: cls(kernel_size=_ints(m.kernel_size), stride=_ints(m.stride),
+                                padding=_ints(m.padding), ceil_mode=m.ceil_mode)
+
+
+def _batch_norm(m, shape):
+    return BatchNorm2d(num_features=m.num_features, affine=m.affine,
+                       track_running_stats=m.track_running_stats)
+
+
+@functools.cache
+def _modules() -> dict[type, Any]:
+    """Module type → rule ``(module, input shape) → spec or None``: the one place a torch
+    module type is mapped."""
     import torch.nn as nn
 
-    t = type(m)
-    one: Spec | None = None
-    if t is nn.Conv2d:
-        padding = m.padding if isinstance(m.padding, str) else _ints(m.padding)
-        one = Conv2d(in_channels=m.in_channels, out_channels=m.out_channels,
-                     kernel_size=_ints(m.kernel_size), stride=_ints(m.stride), padding=padding,
-                     dilation=_ints(m.dilation), groups=m.groups, bias=m.bias is not None)
-    elif t is nn.ConvTranspose2d:
-        one = ConvTranspose2d(in_channels=m.in_channels, out_channels=m.out_channels,
-                              kernel_size=_ints(m.kernel_size), stride=_ints(m.stride),
-                              padding=_ints(m.padding), output_padding=_ints(m.output_padding),
-                              dilation=_ints(m.dilation), groups=m.groups,
-                              bias=m.bias is not None)
-    elif t is nn.Linear:
-        one = Linear(in_features=m.in_features, out_features=m.out_features,
-                     bias=m.bias is not None)
-    elif t is nn.LayerNorm:
-        one = _layer_norm(m.normalized_shape, m.elementwise_affine,
-                          getattr(m, "bias", None) is not None)
-    elif t is nn.BatchNorm2d:
-        one = BatchNorm2d(num_features=m.num_features, affine=m.affine,
-                          track_running_stats=m.track_running_stats)
-    elif t is nn.MaxPool2d:
-        one = MaxPool2d(kernel_size=_ints(m.kernel_size), stride=_ints(m.stride),
-                        padding=_ints(m.padding), dilation=_ints(m.dilation),
-                        ceil_mode=m.ceil_mode)
-    elif t is nn.AvgPool2d:
-        one = AvgPool2d(kernel_size=_ints(m.kernel_size), stride=_ints(m.stride),
-                        padding=_ints(m.padding), ceil_mode=m.ceil_mode)
-    elif t is nn.AdaptiveAvgPool2d:
-        one = _adaptive(m.output_size, shape)
-    elif t is nn.AdaptiveMaxPool2d:
-        one = GlobalMaxPool2d() if _ints(m.output_size) == 1 else None
-    elif t in _ACTIVATION_MODULES():
-        one = _ACTIVATION_MODULES()[t](m)
-    elif t in (nn.Dropout, nn.Dropout2d, nn.AlphaDropout):
-        one = Dropout(p=m.p)
-    elif t is nn.Identity:
-        one = Identity()
-    elif t is nn.Flatten:
-        one = _flatten(m.start_dim, m.end_dim, shape)
-    elif t in (nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d):
-        one = _upsample(m.size, m.scale_factor, m.mode)
-    elif t is nn.ChannelShuffle:
-        one = ChannelShuffle(groups=m.groups)
-    elif t is nn.Softmax:
-        one = _softmax(m.dim, shape)
-    return one
+    def activation(make):
+        return lambda m, shape: make(m)
+
+    table: dict[type, Any] = {
+        nn.Conv1d: _conv(Conv1d), nn.Conv2d: _conv(Conv2d), nn.Conv3d: _conv(Conv3d),
+        nn.ConvTranspose2d: lambda m, shape: ConvTranspose2d(
+            in_channels=m.in_channels, out_channels=m.out_channels,
+            kernel_size=_ints(m.kernel_size), stride=_ints(m.stride),
+            padding=_ints(m.padding), output_padding=_ints(m.output_padding),
+            dilation=_ints(m.dilation), groups=m.groups, bias=m.bias is not None),
+        nn.Linear: lambda m, shape: Linear(in_features=m.in_features,
+                                           out_features=m.out_features,
+                                           bias=m.bias is not None),
+        nn.LayerNorm: lambda m, shape: _layer_norm(m.normalized_shape, m.elementwise_affine,
+                                                   getattr(m, "bias", None) is not None),
+        nn.BatchNorm1d: _batch_norm, nn.BatchNorm2d: _batch_norm, nn.BatchNorm3d: _batch_norm,
+        nn.MaxPool1d: _max_pool_module(MaxPool1d), nn.MaxPool2d: _max_pool_module(MaxPool2d),
+        nn.MaxPool3d: _max_pool_module(MaxPool3d),
+        nn.AvgPool1d: _avg_pool_module(AvgPool1d), nn.AvgPool2d: _avg_pool_module(AvgPool2d),
+        nn.AvgPool3d: _avg_pool_module(AvgPool3d),
+        nn.AdaptiveAvgPool1d: lambda m, shape: _adaptive(m.output_size, shape),
+        nn.AdaptiveAvgPool2d: lambda m, shape: _adaptive(m.output_size, shape),
+        nn.AdaptiveMaxPool2d: lambda m, shape: (GlobalMaxPool2d() if _ints(m.output_size) == 1
+                                                and shape.rank == 4 else None),
+        nn.Identity: lambda m, shape: Identity(),
+        nn.Flatten: lambda m, shape: _flatten(m.start_dim, m.end_dim, shape),
+        nn.ChannelShuffle: lambda m, shape: ChannelShuffle(groups=m.groups),
+        nn.Softmax: lambda m, shape: _softmax(m.dim, shape),
+        **{t: lambda m, shape: Dropout(p=m.p)
+           for t in (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)},
+        **{t: lambda m, shape: _upsample(m.size, m.scale_factor, m.mode)
+           for t in (nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d)},
+        **{t: activation(make) for t, make in _ACTIVATION_MODULES().items()},
+    }
+    return table
 
 
 def _layer_norm(normalized_shape, affine: bool, bias: bool):
@@ -609,18 +641,23 @@ def _ACTIVATION_MODULES():
     }
 
 
+_ADAPTIVE = {3: AdaptiveAvgPool1d, 4: AdaptiveAvgPool2d}
+
+
 def _adaptive(output_size, shape):
-    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
-    sizes = tuple(shape.H if s is None and i == 0 else shape.W if s is None else int(s)
-                  for i, s in enumerate(sizes))
-    return AdaptiveAvgPool2d(output_size=sizes if sizes[0] != sizes[1] else sizes[0])
+    cls = _ADAPTIVE.get(shape.rank)
+    if cls is None:
+        return None
+    rank = shape.rank - 2
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * rank
+    sizes = tuple(size if s is None else int(s) for s, size in zip(sizes, shape.spatial_sizes))
+    return cls(output_size=sizes if len(set(sizes)) > 1 else sizes[0])
 
 
 def _flatten(start, end, shape):
-    rank = 4 if shape.is_map else 2
-    if start % rank == 1 and end % rank == rank - 1:
-        return Flatten() if shape.is_map else Identity()
-    return None
+    if shape.position(start, where="flatten") == shape.position(end, where="flatten"):
+        return Identity()
+    return Flatten(start_dim=start, end_dim=end)
 
 
 def _upsample(size, scale, mode):
@@ -633,8 +670,8 @@ def _upsample(size, scale, mode):
 
 
 def _softmax(dim, shape):
-    rank = 4 if shape.is_map else 2
-    if dim is None:
+    rank = shape.rank
+    if dim is None:  # torch's implicit dim for a legacy call
         dim = 0 if rank in (0, 1, 3) else 1
     return act.Softmax(dim=dim % rank) if dim % rank != 0 else None
 
@@ -683,7 +720,7 @@ def _elementwise(op_name):
                 params = other.numel
         elif not isinstance(other, (int, float, sympy.Expr)):
             return None
-        elements = "N*C*H*W" if a.shape.is_map else "N*C"
+        elements = "*".join(a.shape.names)  # the input's axes, by name: every element
         return _Op(Custom(label=f"{op_name} by a constant", counts={census: elements}), [a],
                    params)
 
@@ -693,7 +730,7 @@ def _elementwise(op_name):
 def _mean(shape, rest, kwargs):
     dims = _kw(rest, kwargs, 0, "dim")
     keep = _kw(rest, kwargs, 1, "keepdim", False)
-    if not shape.is_map or dims is None:
+    if shape.rank != 4 or dims is None:
         return None
     dims = tuple(d % 4 for d in (dims if isinstance(dims, (tuple, list)) else (dims,)))
     if sorted(dims) != [2, 3]:
@@ -701,16 +738,27 @@ def _mean(shape, rest, kwargs):
     return GlobalAvgPool2d() if keep else Sequential(layers=[GlobalAvgPool2d(), Flatten()])
 
 
+#: Names given to the axes of a reshaped tensor, by rank (the batch keeps N).
+_RESHAPED = {2: ("N", "C"), 3: ("N", "L", "D"), 4: ("N", "C", "H", "W"),
+             5: ("N", "C", "T", "H", "W")}
+
+
 def _reshape(shape, rest, kwargs):
+    """``view``/``reshape`` to the traced sizes (symbolic where they came from x.size()):
+    a :class:`Reshape`; an unchanged shape is the identity, a flattening a Flatten."""
     sizes = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list)) else rest
-    features = shape.C * shape.spatial
-    if len(sizes) != 2:
+    sizes = [sympy.sympify(v) for v in sizes]
+    if not sizes or any(not isinstance(v, sympy.Expr) for v in sizes):
         return None
-    first, second = (sympy.sympify(v) for v in sizes)
-    if not ((first == shape.N and (second == -1 or sympy.expand(second - features) == 0))
-            or (first == -1 and sympy.expand(second - features) == 0)):
-        return None
-    return Flatten() if shape.is_map else Identity()
+    known = sympy.Mul(*(v for v in sizes if v != -1))
+    full = [shape.elements / known if v == -1 else v for v in sizes]
+    if len(full) == shape.rank and all(sympy.expand(a - b) == 0
+                                       for a, b in zip(full, shape.sizes)):
+        return Identity()
+    if len(full) == 2 and sympy.expand(full[0] - shape[0]) == 0:
+        return Flatten()
+    names = _RESHAPED.get(len(sizes)) or tuple(f"a{i}" for i in range(len(sizes)))
+    return Reshape(axes={n: (-1 if v == -1 else v) for n, v in zip(names, sizes)})
 
 
 def _torch_flatten(shape, rest, kwargs):
@@ -723,13 +771,17 @@ def _interpolate(shape, rest, kwargs):
                      _kw(rest, kwargs, 2, "mode", "nearest"))
 
 
-def _pool(cls):
+def _pool(classes):
+    """``F.max_poolNd``/``F.avg_poolNd``: the class for the input's rank."""
     def make(shape, rest, kwargs):
+        cls = classes.get(shape.rank)
+        if cls is None:
+            return None
         k = _kw(rest, kwargs, 0, "kernel_size")
         stride = _kw(rest, kwargs, 1, "stride") or k
         fields = dict(kernel_size=_ints(k), stride=_ints(stride),
                       padding=_ints(_kw(rest, kwargs, 2, "padding", 0)))
-        if cls is MaxPool2d:
+        if cls in (MaxPool1d, MaxPool2d, MaxPool3d):
             fields.update(dilation=_ints(_kw(rest, kwargs, 3, "dilation", 1)),
                           ceil_mode=bool(_kw(rest, kwargs, 4, "ceil_mode", False)))
         else:
@@ -740,42 +792,43 @@ def _pool(cls):
 
 
 def _transpose(shape, rest, kwargs):
-    """Swapping the two matrix axes moves data only: free."""
-    if len(rest) == 2:
-        axes = {d % 4 for d in rest} if shape.is_map else {d % 2 for d in rest}
-    elif not rest:
-        axes = {0, 1}
+    """Swapping two axes (``x.transpose(1, 2)``, ``x.t()``, ``x.mT``) moves data only: a
+    :class:`Permute`."""
+    if len(rest) == 2 and all(isinstance(d, int) for d in rest):
+        a, b = (d % shape.rank for d in rest)
+    elif not rest and shape.rank == 2:
+        a, b = 0, 1
     else:
         return None
-    if shape.is_map and axes == {2, 3}:
-        return Custom(label="transpose", counts={}, output={"H": "W", "W": "H"})
-    if not shape.is_map and axes == {0, 1}:
-        return Custom(label="transpose", counts={}, output={"N": "C", "C": "N"})
-    return None
+    dims = list(range(shape.rank))
+    dims[a], dims[b] = dims[b], dims[a]
+    return Permute(dims=tuple(dims))
 
 
 def _pad(shape, rest, kwargs):
-    """Constant padding of H and W (``F.pad(x, (left, right, top, bottom))``): data movement,
-    free; the output grows by the padding."""
+    """Constant padding of the last axes (``F.pad(x, (left, right, top, bottom))``): data
+    movement, free; the padded axes grow."""
     pads = _kw(rest, kwargs, 0, "pad")
     mode = _kw(rest, kwargs, 1, "mode", "constant")
-    if not shape.is_map or not isinstance(pads, (tuple, list)) or len(pads) not in (2, 4):
+    if not isinstance(pads, (tuple, list)) or len(pads) % 2 or len(pads) // 2 > shape.rank - 2:
         return None
-    left, right, top, bottom = (*pads, 0, 0) if len(pads) == 2 else pads
-    return Custom(label=f"pad ({mode})", counts={},
-                  output={"H": f"H + {int(top) + int(bottom)}",
-                          "W": f"W + {int(left) + int(right)}"})
+    grow = {}
+    for i in range(len(pads) // 2):  # torch: the last axis first
+        name = shape.names[-1 - i]
+        grow[name] = f"{name} + {int(pads[2 * i]) + int(pads[2 * i + 1])}"
+    return Custom(label=f"pad ({mode})", counts={}, output=grow)
 
 
 def _cat(b, args, kwargs):
     tensors = _kw(args, kwargs, 0, "tensors")
     dim = _kw(args, kwargs, 1, "dim", 0)
-    if not tensors or not all(isinstance(t, _Tensor) for t in tensors):
+    if not tensors or not all(isinstance(t, _Tensor) for t in tensors) or \
+            not isinstance(dim, int):
         return None
-    rank = 4 if tensors[0].shape.is_map else 2
-    if dim % rank != 1:
+    rank = tensors[0].shape.rank
+    if dim % rank == 0:
         return None
-    return _Op(Concat(), list(tensors))
+    return _Op(Concat(dim=dim % rank), list(tensors))
 
 
 def _matmul(b, args, kwargs):
@@ -816,9 +869,56 @@ def _functional_layer_norm(b, args, kwargs):
     return _Op(spec, [x])
 
 
+def _weights(b, tensors):
+    """Mark parameters read by a functional call as this op's (None if another op has them
+    already: then the call stays visible as unmapped)."""
+    params = [p for p in tensors if isinstance(p, _Param)]
+    if any(p.target in b.used_params for p in params):
+        return None
+    for p in params:
+        b.used_params.add(p.target)
+    return params
+
+
+def _functional_linear(b, args, kwargs):
+    """``F.linear(x, weight, bias)`` (what a root ``nn.Linear`` traces into)."""
+    x, weight, bias = args[0], _kw(args, kwargs, 1, "weight"), _kw(args, kwargs, 2, "bias")
+    if not isinstance(x, _Tensor) or not isinstance(weight, _Param) or len(weight.shape) != 2:
+        return None
+    if (bias is not None and not isinstance(bias, _Param)) or _weights(b, [weight, bias]) is None:
+        return None
+    out, fin = weight.shape
+    return _Op(Linear(in_features=fin, out_features=out, bias=bias is not None), [x])
+
+
+def _functional_conv(cls):
+    """``F.conv1d/2d/3d(x, weight, bias, stride, padding, dilation, groups)``."""
+    def rule(b, args, kwargs):
+        x, weight = args[0], _kw(args, kwargs, 1, "weight")
+        bias = _kw(args, kwargs, 2, "bias")
+        if not isinstance(x, _Tensor) or not isinstance(weight, _Param) or \
+                (bias is not None and not isinstance(bias, _Param)):
+            return None
+        groups = int(_kw(args, kwargs, 6, "groups", 1))
+        padding = _kw(args, kwargs, 4, "padding", 0)
+        spec = cls(in_channels=weight.shape[1] * groups, out_channels=weight.shape[0],
+                   kernel_size=_ints(weight.shape[2:]),
+                   stride=_ints(_kw(args, kwargs, 3, "stride", 1)),
+                   padding=padding if isinstance(padding, str) else _ints(padding),
+                   dilation=_ints(_kw(args, kwargs, 5, "dilation", 1)), groups=groups,
+                   bias=bias is not None)
+        if _weights(b, [weight, bias]) is None:
+            return None
+        return _Op(spec, [x])
+    return rule
+
+
 def _activation(cls, **fixed):
     return _single(lambda shape, rest, kwargs: cls(**fixed))
 
+
+_MAX_POOLS = {3: MaxPool1d, 4: MaxPool2d, 5: MaxPool3d}
+_AVG_POOLS = {3: AvgPool1d, 4: AvgPool2d, 5: AvgPool3d}
 
 _FUNCTIONS = {
     "relu": _activation(act.ReLU), "relu6": _activation(act.ReLU6),
@@ -832,11 +932,15 @@ _FUNCTIONS = {
     "dropout": _single(lambda s, r, k: Dropout(p=_kw(r, k, 0, "p", 0.5))),
     "dropout2d": _single(lambda s, r, k: Dropout(p=_kw(r, k, 0, "p", 0.5))),
     "identity": _single(lambda s, r, k: Identity()),
-    "max_pool2d": _single(_pool(MaxPool2d)), "avg_pool2d": _single(_pool(AvgPool2d)),
+    **{f"max_pool{r}d": _single(_pool(_MAX_POOLS)) for r in (1, 2, 3)},
+    **{f"avg_pool{r}d": _single(_pool(_AVG_POOLS)) for r in (1, 2, 3)},
+    "adaptive_avg_pool1d": _single(lambda s, r, k: _adaptive(_kw(r, k, 0, "output_size"), s)),
     "adaptive_avg_pool2d": _single(lambda s, r, k: _adaptive(_kw(r, k, 0, "output_size"), s)),
+    "linear": _functional_linear, "conv1d": _functional_conv(Conv1d),
+    "conv2d": _functional_conv(Conv2d), "conv3d": _functional_conv(Conv3d),
     "adaptive_max_pool2d": _single(
         lambda s, r, k: GlobalMaxPool2d() if _ints(_kw(r, k, 0, "output_size")) == 1
-        else None),
+        and s.rank == 4 else None),
     "interpolate": _single(_interpolate), "upsample": _single(_interpolate),
     "channel_shuffle": _single(lambda s, r, k: ChannelShuffle(groups=_kw(r, k, 0, "groups"))),
     "flatten": _single(_torch_flatten), "view": _single(_reshape),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar, Literal
 
 import sympy
@@ -14,8 +15,10 @@ from .base import Census, Layer
 
 __all__ = ["Custom", "AXES"]
 
-#: The input axes a custom layer's formulas may name.
+#: The axis names a custom layer's formulas always read as the input's axes (a document
+#: need not declare them); any other axis of the input is read by its name too.
 AXES = ("N", "C", "H", "W")
+_AXIS_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
 class Custom(Layer):
@@ -23,8 +26,9 @@ class Custom(Layer):
 
     ``counts`` maps census entries (``mac``, ``add``, ``exp``, …) to expressions; ``params``
     and ``buffers`` count its state; ``output`` gives output axes (unchanged by default).
-    Inside these formulas the names ``N``, ``C``, ``H``, ``W`` mean the *input's* axes.
-    Without ``counts`` the layer is reported as uncosted — never as zero.
+    Inside these formulas the name of any axis of the input (``N``, ``C``, ``H``, ``W``;
+    ``L``, ``D`` of a sequence) means that axis's size. Without ``counts`` the layer is
+    reported as uncosted — never as zero.
 
     >>> import symcost as sc
     >>> attn = sc.Custom(label="attention", counts={"mac": "2*N*H*W*H*W*C"})
@@ -37,13 +41,14 @@ class Custom(Layer):
     label: str = "custom"
     """What the layer is (shown in reports and in the uncosted list)."""
     counts: dict[str, NonNegDim] | None = None
-    """Census entries as formulas of the input axes N, C, H, W and any other dims."""
+    """Census entries as formulas of the input's axes (N, C, H, W, …) and any other dims."""
     params: NonNegDim = sympy.Integer(0)
     """Learnable parameters."""
     buffers: NonNegDim = sympy.Integer(0)
     """Non-learnable state."""
     output: dict[str, Dim | None] | None = None
-    """Output axes by name (N, C, H, W) as formulas of the input axes; missing axes stay."""
+    """Output sizes of some input axes, by name, as formulas of the input's axes; the other
+    axes stay."""
 
     @field_validator("counts")
     @classmethod
@@ -59,10 +64,10 @@ class Custom(Layer):
     @classmethod
     def _known_axes(cls, value):
         if value is not None:
-            unknown = sorted(set(value) - set(AXES))
-            if unknown:
-                raise SpecError(f"unknown axes {unknown}. Use N, C, H, W.", field="output",
-                                value=unknown)
+            bad = sorted(k for k in value if not _AXIS_NAME.match(k))
+            if bad:
+                raise SpecError(f"{bad} are not axis names (a letter, then letters, digits "
+                                "or _), e.g. C or H.", field="output", value=bad)
         return value
 
     @field_validator("counts", "params", "buffers", "output", mode="after")
@@ -75,17 +80,16 @@ class Custom(Layer):
         return _plain_axes(value)
 
     def _bind(self, shape, where):
-        axes = {name: shape.axes().get(name) for name in AXES}
+        axes = shape.axes()
 
         def bind(expr: sympy.Expr, field: str) -> sympy.Expr:
             mapping = {}
-            for name in AXES:
-                symbol = dim(name)
-                if symbol in expr.free_symbols:
-                    if axes[name] is None:
-                        raise SpecError(f"uses {name}, but the input {shape} has no {name}.",
-                                        layer=where, field=field, value=expr)
-                    mapping[symbol] = axes[name]
+            for symbol in expr.free_symbols:
+                if symbol.name in axes:
+                    mapping[symbol] = axes[symbol.name]
+                elif symbol.name in AXES:
+                    raise SpecError(f"uses {symbol.name}, but the input {shape} has no "
+                                    f"{symbol.name}.", layer=where, field=field, value=expr)
             return expr.xreplace(mapping)
 
         return bind

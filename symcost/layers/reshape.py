@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 
 from ..checks import divides, require
 from ..counts import OpCounts
-from ..dims import Dim, dim
+from ..dims import Dim
 from ..errors import SpecError
 from ..shapes import Shape
 from .base import Census, Layer
@@ -319,26 +319,22 @@ class Rearrange(_Move):
             constraints
 
 
-def _bind_axes(expr: sympy.Expr, axes: dict[str, sympy.Expr]) -> sympy.Expr:
-    """``expr`` with every symbol named like an input axis replaced by that axis's size."""
-    return expr.xreplace({s: axes[s.name] for s in expr.free_symbols if s.name in axes})
-
-
 class Reshape(_Move):
-    """A view with new axes, as ``x.reshape(...)``: the output axes by name, each size a
-    formula in the input's axis names (``{"N": "N", "L": "H*W", "C": "C"}`` turns a map into
-    a sequence of positions), at most one ``-1`` derived from the element count. Free.
+    """A view with new axes, as ``x.reshape(...)``: the output axes by name, in order, with
+    their sizes (numbers or formulas in the network's dims, as torch's traced sizes are) and
+    at most one ``-1``, derived from the element count. The element count must not change
+    (checked, deferred when symbolic). Free.
 
     >>> import symcost as sc
     >>> H, W = sc.dims("H W")
-    >>> sc.Reshape(axes={"N": "N", "C": "C", "L": "H*W"}).output_shape(sc.Shape(C=8, H=H, W=W))
+    >>> sc.Reshape(axes={"N": 1, "C": 8, "L": "H*W"}).output_shape(sc.Shape(C=8, H=H, W=W))
     Shape(N=1, C=8, L=H*W)
     """
 
     kind: Literal["reshape"] = "reshape"
     axes: dict[str, Dim | None]
-    """Output axes in order: name → size (a formula of the input's axis names), or −1
-    (stored as None) for the one derived from the element count."""
+    """Output axes in order: name → size, or −1 (stored as None) for the one derived from
+    the element count."""
 
     @field_validator("axes", mode="before")
     @classmethod
@@ -349,30 +345,27 @@ class Reshape(_Move):
 
     @field_validator("axes")
     @classmethod
-    def _one_inferred(cls, axes):
+    def _valid(cls, axes):
         if list(axes.values()).count(None) > 1:
             raise ValueError("at most one axis may be -1 (derived from the element count)")
         if not axes:
             raise ValueError("give at least one output axis")
-        # every name in a formula is an axis of the input: plain dims, whatever a document
-        # declares under that name
-        return {k: v if v is None else v.xreplace({s: dim(s.name) for s in v.free_symbols})
-                for k, v in axes.items()}
+        Shape.of([(name, 1) for name in axes], where="reshape")  # the names are axis names
+        return axes
 
     def infer(self, shape, where):
-        by_name = shape.axes()
-        sizes = {n: (None if v is None else _bind_axes(v, by_name))
-                 for n, v in self.axes.items()}
-        known = sympy.Mul(*(v for v in sizes.values() if v is not None))
+        known = sympy.Mul(*(v for v in self.axes.values() if v is not None))
         constraints = []
-        for name, value in sizes.items():
+        sizes = []
+        for name, value in self.axes.items():
             if value is None:
-                sizes[name] = shape.elements / known
+                value = shape.elements / known
                 constraints += require(sympy.Eq(sympy.Mod(shape.elements, known), 0),
                                        where=where, field="axes", value=f"{name}=-1",
                                        message="the other axes must divide the element count")
-        out = Shape._make(tuple(sizes), tuple(sympy.sympify(v) for v in sizes.values()))
+            sizes.append(value)
+        out = Shape._make(tuple(self.axes), tuple(sizes))
         constraints += require(sympy.Eq(out.elements, shape.elements), where=where,
-                               field="axes", value=f"{out} from {shape}",
+                               field="axes", value=lambda: f"{out} from {shape}",
                                message="a reshape keeps the number of elements")
         return out, _free(self.kind, shape.elements), constraints
