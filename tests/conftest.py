@@ -5,6 +5,8 @@ import pytest
 
 import symcost as sc
 
+from . import profiles  # noqa: F401  (registers and loads the hypothesis profile)
+
 
 @pytest.fixture
 def seed_dims():

@@ -23,6 +23,7 @@ from symcost import strategies as sst
 from symcost.counts import OPS
 from symcost.spec import LAYER_TYPES, MERGE_TYPES
 from tests.executor import ORACLES, run, run_merge
+from tests.profiles import examples
 
 try:
     import torch
@@ -60,22 +61,14 @@ def test_every_kind_has_an_oracle():
     assert set(OPS) == {"mac", "dot", "bias", "add", "mul", "div", "cmp", "exp", "erf", "sqrt"}
 
 
+@pytest.mark.property
 @pytest.mark.parametrize("kind", KINDS)
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=examples(8, 60))
 @given(data=st.data())
 def test_census_equals_executed_operations(kind, data):
     shape = data.draw(sst.shapes(ranks=RANKS[kind], **SMALL), label="shape")
     layer = data.draw(sst.layers(kinds=[kind], input=shape), label="layer")
     check(layer, shape, seed=data.draw(st.integers(0, 2**16), label="seed"))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("kind", KINDS)
-@settings(max_examples=60, deadline=None)
-@given(data=st.data())
-def test_census_equals_executed_operations_many(kind, data):
-    shape = data.draw(sst.shapes(ranks=RANKS[kind], **SMALL))
-    check(data.draw(sst.layers(kinds=[kind], input=shape)), shape)
 
 
 X = sc.Shape(N=2, C=4, H=6, W=5)
@@ -149,17 +142,12 @@ def test_merge_census_equals_executed_operations(kind, data):
     np.testing.assert_allclose(values, expected, rtol=1e-12)
 
 
-@settings(max_examples=25, deadline=None)
-@given(sst.networks(input=sc.Shape(C=2, H=5, W=5), max_layers=4), st.integers(0, 99))
+@pytest.mark.property
+@settings(max_examples=examples(25, 300))
+@given(sst.networks(input=sc.Shape(C=2, H=5, W=5), max_layers=examples(4, 5)),
+       st.integers(0, 99))
 @example(sc.Sequential([sc.Residual(body=sc.Sequential([sc.ReLU(), sc.Conv2d(
     in_channels=2, out_channels=2, kernel_size=3, padding=1)]), merge=sc.Mul())]), 0)
 def test_network_census_equals_executed_operations(net, seed):
     """Whole random networks (containers, merges, repeats, graphs) executed end to end."""
-    check(net, sc.Shape(C=2, H=5, W=5), seed=seed)
-
-
-@pytest.mark.slow
-@settings(max_examples=300, deadline=None)
-@given(sst.networks(input=sc.Shape(C=2, H=5, W=5), max_layers=5), st.integers(0, 99))
-def test_network_census_equals_executed_operations_many(net, seed):
     check(net, sc.Shape(C=2, H=5, W=5), seed=seed)

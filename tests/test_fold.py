@@ -18,6 +18,8 @@ import symcost as sc
 from symcost import strategies as sst
 from symcost.fold import fold_batchnorm, fold_bn_conv, fold_conv_bn, fold_proof
 
+from .profiles import examples
+
 np = pytest.importorskip("numpy")
 
 IMAGE = sc.Shape(C=3, H=224, W=224)
@@ -406,16 +408,10 @@ def _check_conv_bn(case):
     assert np.allclose(tb.detach().numpy(), bf, rtol=1e-12, atol=1e-12)
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.property
+@settings(max_examples=examples(40, 300))
 @given(conv_bn_cases())
 def test_folded_conv_equals_conv_then_bn(case):
-    _check_conv_bn(case)
-
-
-@pytest.mark.slow
-@settings(max_examples=300, deadline=None)
-@given(conv_bn_cases())
-def test_folded_conv_equals_conv_then_bn_many(case):
     _check_conv_bn(case)
 
 
@@ -494,16 +490,10 @@ def _check_bn_conv(case):
     _assert_relative_error(out, ref)
 
 
-@settings(max_examples=30, deadline=None)
+@pytest.mark.property
+@settings(max_examples=examples(30, 200))
 @given(conv_bn_cases())
 def test_backward_folded_conv_equals_bn_then_conv(case):
-    _check_bn_conv(case)
-
-
-@pytest.mark.slow
-@settings(max_examples=200, deadline=None)
-@given(conv_bn_cases())
-def test_backward_folded_conv_equals_bn_then_conv_many(case):
     _check_bn_conv(case)
 
 

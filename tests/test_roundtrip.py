@@ -12,6 +12,7 @@ import symcost as sc
 from symcost.spec import CONTAINER_TYPES, LAYER_TYPES, MERGE_TYPES
 
 from .netgen import networks
+from .profiles import examples, sweep
 
 _SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.large_base_example])
@@ -48,16 +49,10 @@ def _check_round_trip(net, x, fmt):
     assert after.to_text() == before.to_text()  # every row: paths, shapes, per-layer costs
 
 
-@settings(max_examples=100, **_SETTINGS)
-@given(networks(), st.sampled_from(["json", "yaml"]))
+@pytest.mark.property
+@settings(max_examples=examples(100, 1000), **_SETTINGS)
+@given(networks(max_depth=examples(3, 4)), st.sampled_from(["json", "yaml"]))
 def test_generated_networks_round_trip(case, fmt):
-    _check_round_trip(*case, fmt)
-
-
-@pytest.mark.slow
-@settings(max_examples=1000, **_SETTINGS)
-@given(networks(max_depth=4), st.sampled_from(["json", "yaml"]))
-def test_generated_networks_round_trip_slow(case, fmt):
     _check_round_trip(*case, fmt)
 
 
@@ -86,7 +81,7 @@ def test_the_generator_builds_every_layer_kind():
     assert missing == []
 
 
-@pytest.mark.parametrize("name", sc.zoo.names())
+@pytest.mark.parametrize("name", sweep(sc.zoo.names()))
 def test_every_zoo_model_round_trips(name):
     entry = sc.zoo.get(name)
     net = entry.build()
@@ -105,14 +100,8 @@ from symcost import strategies as sst  # noqa: E402
 _X = sc.Shape(C=3, H=12, W=12)
 
 
-@settings(max_examples=50, **_SETTINGS)
-@given(sst.networks(input=_X, max_layers=6), st.sampled_from(["json", "yaml"]))
+@pytest.mark.property
+@settings(max_examples=examples(50, 500), **_SETTINGS)
+@given(sst.networks(input=_X, max_layers=examples(6, 10)), st.sampled_from(["json", "yaml"]))
 def test_networks_of_the_public_strategies_round_trip(net, fmt):
-    _check_round_trip(net, _X, fmt)
-
-
-@pytest.mark.slow
-@settings(max_examples=500, **_SETTINGS)
-@given(sst.networks(input=_X, max_layers=10), st.sampled_from(["json", "yaml"]))
-def test_networks_of_the_public_strategies_round_trip_slow(net, fmt):
     _check_round_trip(net, _X, fmt)

@@ -20,6 +20,7 @@ import sympy
 import symcost as sc
 from symcost.cli import main
 
+from .profiles import sweep
 from .zoo_reference import MOBILENET_V1_CONV_PAPER, MOBILENET_V2_PAPER, TORCHVISION
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "torchvision_counts.json")
@@ -84,7 +85,7 @@ def test_fixture_agrees_with_the_published_table(name):
 # ------------------------------------------------- FlopCounterMode at odd resolutions
 
 
-@pytest.mark.parametrize("name", COUNTED)
+@pytest.mark.parametrize("name", sweep(COUNTED))
 def test_symbolic_macs_equal_flop_counter_at_odd_resolutions(name):
     recorded = FIXTURE["models"][name]
     result = plain_cost(name)
@@ -94,7 +95,7 @@ def test_symbolic_macs_equal_flop_counter_at_odd_resolutions(name):
         assert result.total.evaluate(H=h, W=w).macs == macs, key
 
 
-@pytest.mark.parametrize("name", COUNTED)
+@pytest.mark.parametrize("name", sweep(COUNTED))
 def test_concrete_build_agrees_with_flop_counter(name):
     h, w = FIXTURE["resolutions"][0]
     concrete = sc.zoo.get(name).build().cost(sc.Shape(C=3, H=h, W=w), "macs")
@@ -128,7 +129,7 @@ def test_resnet50_with_plain_symbols_keeps_floors():
     assert plain_cost("resnet50").total.evaluate(H=224, W=224).macs == 81456 * 224**2 + 2048000
 
 
-@pytest.mark.parametrize("name", IMAGE_MODELS)
+@pytest.mark.parametrize("name", sweep(IMAGE_MODELS))
 def test_multiples_of_the_stride_give_a_polynomial_that_agrees(name):
     multiple = multiple_cost(name)
     macs = multiple.total.macs
@@ -206,7 +207,7 @@ def test_unknown_model_names_the_choices():
         sc.zoo.get("resnet51")
 
 
-@pytest.mark.parametrize("name", IMAGE_MODELS)
+@pytest.mark.parametrize("name", sweep(IMAGE_MODELS))
 def test_cli_reports_every_model(name, capsys):
     assert main(["report", name, "--at", "H=224", "W=224", "--convention", "macs",
                  "--depth", "1"]) == 0
