@@ -199,3 +199,34 @@ def test_the_installed_entry_point_registers_the_types(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=tmp_path, env=env)
     assert out.stdout.strip() == "registered", out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("first", ["from symcost import strategies",
+                                   "import symcost.strategies",
+                                   "import hypothesis, symcost"])
+def test_importing_the_strategies_first_in_a_fresh_process_works(tmp_path, first):
+    """Regression (issue 11): with the entry point installed, `from symcost import
+    strategies` imported hypothesis, whose hook imported symcost.strategies while it was
+    half-initialised (AttributeError). Tests missed it: pytest imports hypothesis first.
+    The same process then draws with hypothesis' default health checks."""
+    import subprocess
+
+    info = tmp_path / "symcost_probe-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: symcost-probe\n"
+                                   "Version: 0.1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[hypothesis]\nsymcost = symcost._hypothesis:_hypothesis_setup_hook\n")
+    code = (f"{first}\n"
+            "import symcost as sc\n"
+            "from symcost import strategies as sst\n"
+            "from hypothesis import given, settings, strategies as st\n"
+            "@settings(max_examples=20, database=None)\n"
+            "@given(st.from_type(sc.Conv2d), st.from_type(sc.Conv1d), sst.networks())\n"
+            "def t(conv, conv1d, net):\n"
+            "    assert isinstance(conv, sc.Conv2d) and isinstance(conv1d, sc.Conv1d)\n"
+            "t()\nprint('drawn')\n")
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]), "PATH": ""}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, env=env)
+    assert out.stdout.strip() == "drawn", out.stderr[-2000:]

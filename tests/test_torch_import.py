@@ -6,6 +6,7 @@ fvcore, ptflops (aten backend) and thop when installed; the real parameters of t
 """
 
 import contextlib
+import functools
 import io
 import warnings
 
@@ -429,6 +430,14 @@ RANKED = {
 }
 
 
+@functools.cache
+def _ranked(name):
+    """The model and its import, once for every preset."""
+    make, x, _ = RANKED[name]
+    model = make()
+    return model, sc.from_torch(model, x)
+
+
 def _ranked_input(name, sizes):
     if name == "conv1d":
         n, length, _ = sizes
@@ -447,9 +456,8 @@ def test_tensors_of_any_rank_match_every_tool(name, preset):
     from_torch, against FlopCounterMode and the peer tools at two sizes each."""
     if preset != "torch":
         pytest.importorskip(preset, reason=f"{preset} not installed")
-    make, x, sizes = RANKED[name]
-    model = make()
-    graph = sc.from_torch(model, x)
+    model, graph = _ranked(name)
+    x, sizes = RANKED[name][1:]
     cost = graph.cost(x, preset)
     assert cost.uncosted == []
     for sample in sizes:
