@@ -42,11 +42,11 @@ from typing import TYPE_CHECKING, cast
 
 import sympy
 
+from .cost import Cost
 from .counts import FAMILIES, OPS
 from .errors import CensusError, ConventionError, UnknownConventionError
 
 if TYPE_CHECKING:
-    from .cost import Cost
     from .layers.base import Census
 
 __all__ = ["Convention", "Pricing", "get_convention", "convention_names", "SEED", "MACS",
@@ -175,8 +175,6 @@ class Convention:
     def price(self, census: Census, *, bytes_per_element: int = 4,
               constraints: tuple = ()) -> Cost:
         """The :class:`~symcost.Cost` of one layer's census under this convention."""
-        from .cost import Cost
-
         state = census.params + census.buffers
         return Cost(macs=self.macs.price(census), flops=self.flops.price(census),
                     params=census.params, buffers=census.buffers,

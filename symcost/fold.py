@@ -35,6 +35,7 @@ from .layers.activation import ACTIVATION_OPS
 from .layers.base import Spec, where_of
 from .layers.conv import Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d
 from .layers.linear import Linear
+from .layers.merge import Merge
 from .layers.norm import BatchNorm2d
 from .network import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
 from .shapes import Shape
@@ -463,8 +464,6 @@ _NONLINEAR = {*ACTIVATION_OPS, "softmax", "max_pool2d", "global_max_pool2d"}
 
 
 def _is_merge(op: Any) -> bool:
-    from .layers.merge import Merge
-
     return isinstance(op, Merge)
 
 

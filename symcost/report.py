@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
+from .errors import SymcostError
+
 if TYPE_CHECKING:
     from .cost import Cost
     from .network import NetworkCost, NetworkValues
@@ -204,8 +206,6 @@ def latex_table(result: NetworkCost | NetworkValues, depth: int | None = None, *
     ``numbers="grouped"`` writes 4\\,089\\,184\\,256; ``numbers="si"`` writes 4.09\\,G.
     """
     if numbers not in ("grouped", "si"):
-        from .errors import SymcostError
-
         raise SymcostError(f"to_latex: numbers must be 'grouped' or 'si' (given {numbers!r}).")
     rows, total = table_rows(result, depth)
     labels = [_METRIC_LABELS[m] for m in _TABLE_METRICS]
@@ -305,8 +305,6 @@ def dataframe(result: NetworkCost | NetworkValues, depth: int | None = None):
     try:
         import pandas as pd
     except ImportError:
-        from .errors import SymcostError
-
         raise SymcostError("to_dataframe needs pandas: pip install 'symcost[pandas]'.") from None
     rows, _ = table_rows(result, depth)
     return pd.DataFrame([{"path": r.path, "kind": r.kind, "depth": r.depth,

@@ -17,6 +17,7 @@ from ..layers.activation import ReLU, Sigmoid
 from ..layers.base import Layer, Spec
 from ..layers.conv import Conv2d, DepthwiseConv2d, PointwiseConv2d
 from ..layers.norm import BatchNorm2d
+from ..layers.pool import AdaptiveAvgPool2d
 from ..network import Residual, Sequential
 from ..shapes import pair
 
@@ -126,8 +127,6 @@ def squeeze_excitation(channels, squeeze, *, activation: Callable[..., Layer] = 
     """torchvision's ``SqueezeExcitation``: x · gate(fc2(act(fc1(avgpool(x))))), with fc1
     and fc2 biased 1×1 convolutions (C -> squeeze -> C) on the pooled 1×1 map. The gating
     product is the ``mul`` merge of a :class:`~symcost.Residual` with identity shortcut."""
-    from ..layers.pool import AdaptiveAvgPool2d
-
     body = Sequential(name="scale", layers=[
         AdaptiveAvgPool2d(output_size=1, name="avgpool"),
         PointwiseConv2d(in_channels=channels, out_channels=squeeze, bias=True, name="fc1"),

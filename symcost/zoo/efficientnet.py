@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sympy
 
+from ..errors import SpecError
 from ..layers.activation import SiLU
 from ..layers.linear import Linear
 from ..layers.pool import AdaptiveAvgPool2d
@@ -69,8 +70,6 @@ def efficientnet(width_mult=1, depth_mult=1, *, num_classes: int = 1000,
     w = multiplier(width_mult, model=name, field="width_mult")
     d = multiplier(depth_mult, model=name, field="depth_mult")
     if not (w.is_Number and d.is_Number):
-        from ..errors import SpecError
-
         raise SpecError("width_mult and depth_mult must be numbers: the stage depths "
                         "ceil(n·depth_mult) and channel roundings have no closed form in a "
                         "symbol.", layer=name, field="width_mult", value=(width_mult,

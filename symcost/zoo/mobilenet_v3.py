@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sympy
 
+from ..errors import SpecError
 from ..layers.activation import Hardsigmoid, Hardswish, ReLU
 from ..layers.linear import Linear
 from ..layers.pool import AdaptiveAvgPool2d
@@ -81,8 +82,6 @@ def mobilenet_v3(arch: str = "large", width_mult=1, *, num_classes: int = 1000,
     replaces the last stride by dilation 2 (torchvision's options for detection).
     """
     if arch not in _LAST_CHANNEL:
-        from ..errors import SpecError
-
         raise SpecError(f"unknown architecture {arch!r}. Use 'large' or 'small'.",
                         layer="mobilenet_v3", field="arch", value=arch)
     alpha = multiplier(width_mult, model=f"mobilenet_v3_{arch}", field="width_mult")

@@ -16,6 +16,7 @@ Convolutions have no bias.
 
 from __future__ import annotations
 
+from ..errors import SpecError
 from ..layers.activation import ReLU
 from ..layers.linear import Linear
 from ..layers.norm import BatchNorm2d
@@ -61,8 +62,6 @@ def shufflenet_v2(width: str = "1.0", *, num_classes: int = 1000,
                   stages_repeats=(4, 8, 4)) -> Sequential:
     """ShuffleNetV2 at ``width`` ("0.5", "1.0", "1.5" or "2.0")."""
     if str(width) not in SHUFFLENET_V2_CHANNELS:
-        from ..errors import SpecError
-
         raise SpecError(f"unknown width {width!r}. Use one of "
                         + ", ".join(SHUFFLENET_V2_CHANNELS) + ".", layer="shufflenet_v2",
                         field="width", value=width)
