@@ -24,7 +24,7 @@ the input's), so nothing is filtered out and hypothesis shrinks failures to smal
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sympy
@@ -54,7 +54,7 @@ from .shapes import Shape
 from .spec import LAYER_TYPES
 
 __all__ = ["dims", "dim_values", "shapes", "layers", "merges", "networks", "conventions",
-           "LAYER_KINDS", "CONTAINER_KINDS", "CUSTOM_OPERATIONS"]
+           "LAYER_KINDS", "CONTAINER_KINDS", "CUSTOM_OPERATIONS", "DRAWERS"]
 
 SearchStrategy = st.SearchStrategy
 
@@ -313,183 +313,224 @@ def _nd_fields(draw, sizes: tuple[int, ...], *, dilate=True, pool_pad=False,
     return dict(kernel_size=one(k), stride=one(s), padding=padding, dilation=one(d))
 
 
-def _build(kind: str, draw, shape: Shape, preserve: bool) -> Layer:
-    """Draw one layer of ``kind`` that accepts ``shape`` (and keeps it, if ``preserve``)."""
-    _, c, h, w = _ints(shape)
-    is_map = shape.is_map
-    bias = draw(st.booleans())
-    spatial = tuple(int(n) for n in shape.spatial_sizes)
-    if kind in ("conv1d", "conv3d"):
-        conv: type[_conv.Conv1d | _conv.Conv3d] = (_conv.Conv1d if kind == "conv1d"
-                                                      else _conv.Conv3d)
+# --------------------------------------------------------------- one drawer per kind
+# A drawer is (draw, shape, preserve) -> layer: a layer of its kind that accepts ``shape``
+# (integer sizes), and keeps it unchanged when ``preserve`` (inside residual and repeated
+# bodies). Which shapes a kind accepts comes from its class (``ranks``).
+
+Drawer = Callable[[Any, Shape, bool], Layer]
+
+
+def _channels(shape: Shape) -> int:
+    return int(shape[1])
+
+
+def _grouped_conv(cls) -> Drawer:
+    """Conv1d, Conv2d, Conv3d: groups dividing the channels, windows that fit."""
+    def drawer(draw, shape, preserve):
+        c, bias = _channels(shape), draw(st.booleans())
         g = draw(st.sampled_from(_divisors(c)))
         if preserve:
-            return conv(in_channels=c, out_channels=c, kernel_size=3, padding=1, groups=g,
-                        bias=bias)
-        fields = _nd_fields(draw, spatial)
-        return conv(in_channels=c, out_channels=g * draw(st.integers(1, 3)), groups=g,
-                    bias=bias, kernel_size=fields.pop("kernel_size"), **fields)
-    if kind in ("max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool3d"):
-        # torch's avg_pool3d also needs every side at least the kernel
-        fields = _nd_fields(draw, spatial, dilate=kind.startswith("max"), pool_pad=True,
-                            within=kind == "avg_pool3d")
-        if not kind.startswith("max"):
+            k = 3 if cls is not _conv.Conv2d else draw(st.sampled_from([1, 3]))
+            return cls(in_channels=c, out_channels=c, kernel_size=k, padding=k // 2,
+                       groups=g, bias=bias)
+        out = g * draw(st.integers(1, 3))
+        if cls is _conv.Conv2d:
+            _, _, h, w = _ints(shape)
+            return cls(in_channels=c, out_channels=out, groups=g, bias=bias,
+                       **_conv_fields(draw, h, w))
+        fields = _nd_fields(draw, tuple(int(n) for n in shape.spatial_sizes))
+        return cls(in_channels=c, out_channels=out, groups=g, bias=bias,
+                   kernel_size=fields.pop("kernel_size"), **fields)
+    return drawer
+
+
+def _depthwise(draw, shape, preserve):
+    c, bias = _channels(shape), draw(st.booleans())
+    if preserve:
+        return _conv.DepthwiseConv2d(in_channels=c, kernel_size=3, padding=1, bias=bias)
+    _, _, h, w = _ints(shape)
+    return _conv.DepthwiseConv2d(in_channels=c, depth_multiplier=draw(st.integers(1, 2)),
+                                 bias=bias, **_conv_fields(draw, h, w))
+
+
+def _pointwise(draw, shape, preserve):
+    c, bias = _channels(shape), draw(st.booleans())
+    g = draw(st.sampled_from(_divisors(c)))
+    out = c if preserve else g * draw(st.integers(1, 3))
+    stride = 1 if preserve else draw(st.integers(1, 2))
+    return _conv.PointwiseConv2d(in_channels=c, out_channels=out, groups=g, stride=stride,
+                                 bias=bias)
+
+
+def _separable(draw, shape, preserve):
+    _, c, h, w = _ints(shape)
+    return _conv.SeparableConv2d(in_channels=c, out_channels=draw(st.integers(1, 4)),
+                                 depth_multiplier=draw(st.integers(1, 2)),
+                                 bias=draw(st.booleans()), **_conv_fields(draw, h, w))
+
+
+def _conv_transpose(draw, shape, preserve):
+    _, c, h, w = _ints(shape)
+    g = draw(st.sampled_from(_divisors(c)))
+    k, s, d = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    full = min((h - 1) * s + d * (k - 1) + 1, (w - 1) * s + d * (k - 1) + 1)
+    p = draw(st.integers(0, min(2, (full - 1) // 2)))
+    op = draw(st.integers(0, max(s, d) - 1))
+    return _conv.ConvTranspose2d(in_channels=c, out_channels=g * draw(st.integers(1, 2)),
+                                 kernel_size=k, stride=s, padding=p, output_padding=op,
+                                 dilation=d, groups=g, bias=draw(st.booleans()))
+
+
+def _windowed_pool(cls) -> Drawer:
+    """Max and average pools of any rank: padding at most half the window, as torch."""
+    def drawer(draw, shape, preserve):
+        is_max = cls.reduce == "max"
+        if cls.spatial_rank == 2:
+            _, _, h, w = _ints(shape)
+            k, s, p, d = _axis_params(draw, h, w, dilate=is_max, pool_pad=True)
+            fields: dict[str, Any] = dict(kernel_size=_one(k), stride=_one(s),
+                                          padding=_one(p), dilation=_one(d))
+        else:  # torch's avg_pool3d also needs every side at least the kernel
+            fields = _nd_fields(draw, tuple(int(n) for n in shape.spatial_sizes),
+                                dilate=is_max, pool_pad=True, within=cls.kernel_within_input)
+        if not is_max:
             fields.pop("dilation")
         if draw(st.booleans()):
-            fields["stride"] = None
-        return _POOLS_ND[kind](ceil_mode=draw(st.booleans()), **fields)
-    if kind == "adaptive_avg_pool1d":
-        return _pool.AdaptiveAvgPool1d(output_size=draw(st.integers(1, spatial[0] + 1)))
-    if kind == "rearrange":
-        return _draw_rearrange(draw, shape)
-    if kind == "reshape":
-        names, sizes = list(shape.names), [int(v) for v in shape.sizes]
-        axes: dict[str, Any] = dict(zip(names[:-2], sizes[:-2]))
-        if len(names) > 2 and draw(st.booleans()):  # merge the last two axes
-            axes[names[-2] + names[-1]] = sizes[-2] * sizes[-1]
-        else:  # split the last axis in two, one size derived (-1)
-            axes.update(zip(names[-2:-1], sizes[-2:-1]))
-            f = draw(st.sampled_from(_divisors(sizes[-1])))
-            axes[names[-1]] = -1
-            axes[f"part{shape.rank}"] = f
-        return _reshape.Reshape(axes=axes)
-    if kind == "conv2d":
-        g = draw(st.sampled_from(_divisors(c)))
-        if preserve:
-            k = draw(st.sampled_from([1, 3]))
-            return _conv.Conv2d(in_channels=c, out_channels=c, kernel_size=k, padding=k // 2,
-                                groups=g, bias=bias)
-        out = g * draw(st.integers(1, 3))
-        return _conv.Conv2d(in_channels=c, out_channels=out, groups=g, bias=bias,
-                            **_conv_fields(draw, h, w))
-    if kind == "depthwise_conv2d":
-        if preserve:
-            return _conv.DepthwiseConv2d(in_channels=c, kernel_size=3, padding=1, bias=bias)
-        return _conv.DepthwiseConv2d(in_channels=c, depth_multiplier=draw(st.integers(1, 2)),
-                                     bias=bias, **_conv_fields(draw, h, w))
-    if kind == "pointwise_conv2d":
-        g = draw(st.sampled_from(_divisors(c)))
-        out = c if preserve else g * draw(st.integers(1, 3))
-        stride = 1 if preserve else draw(st.integers(1, 2))
-        return _conv.PointwiseConv2d(in_channels=c, out_channels=out, groups=g, stride=stride,
-                                     bias=bias)
-    if kind == "separable_conv2d":
-        fields = _conv_fields(draw, h, w)
-        return _conv.SeparableConv2d(in_channels=c, out_channels=draw(st.integers(1, 4)),
-                                     depth_multiplier=draw(st.integers(1, 2)), bias=bias,
-                                     **fields)
-    if kind == "conv_transpose2d":
-        g = draw(st.sampled_from(_divisors(c)))
-        k = draw(st.integers(1, 3))
-        s = draw(st.integers(1, 2))
-        d = draw(st.integers(1, 2))
-        full = min((h - 1) * s + d * (k - 1) + 1, (w - 1) * s + d * (k - 1) + 1)
-        p = draw(st.integers(0, min(2, (full - 1) // 2)))
-        op = draw(st.integers(0, max(s, d) - 1))
-        return _conv.ConvTranspose2d(in_channels=c, out_channels=g * draw(st.integers(1, 2)),
-                                     kernel_size=k, stride=s, padding=p, output_padding=op,
-                                     dilation=d, groups=g, bias=bias)
-    if kind in ("max_pool2d", "avg_pool2d"):
-        k, s, p, d = _axis_params(draw, h, w, dilate=kind == "max_pool2d", pool_pad=True)
-        stride = None if draw(st.booleans()) else _one(s)  # None: torch's default, kernel
-        extra: dict[str, Any] = {"dilation": _one(d)} if kind == "max_pool2d" else {}
-        pool = _pool.MaxPool2d if kind == "max_pool2d" else _pool.AvgPool2d
-        return pool(kernel_size=_one(k), stride=stride, padding=_one(p),
-                   ceil_mode=draw(st.booleans()), **extra)
-    if kind == "global_avg_pool2d":
-        return _pool.GlobalAvgPool2d()
-    if kind == "global_max_pool2d":
-        return _pool.GlobalMaxPool2d()
-    if kind == "adaptive_avg_pool2d":
-        oh, ow = draw(st.integers(1, h + 1)), draw(st.integers(1, w + 1))
-        return _pool.AdaptiveAvgPool2d(output_size=oh if oh == ow else (oh, ow))
-    if kind in _act.ACTIVATION_OPS and kind != "gelu_tanh":
-        cls = _ACTIVATIONS[kind]
-        if kind == "prelu":
-            return _act.PReLU(num_parameters=draw(st.sampled_from(sorted({1, c}))))
-        if kind == "leaky_relu":
+            fields["stride"] = None  # torch's default: the kernel
+        return cls(ceil_mode=draw(st.booleans()), **fields)
+    return drawer
+
+
+def _adaptive(draw, shape, preserve):
+    cells = [draw(st.integers(1, int(n) + 1)) for n in shape.spatial_sizes]
+    cls = _pool.AdaptiveAvgPool1d if len(cells) == 1 else _pool.AdaptiveAvgPool2d
+    return cls(output_size=cells[0] if len(set(cells)) == 1 else tuple(cells))
+
+
+def _activation(cls) -> Drawer:
+    def drawer(draw, shape, preserve):
+        if cls is _act.PReLU:
+            choices = sorted({1, _channels(shape)})
+            return _act.PReLU(num_parameters=draw(st.sampled_from(choices)))
+        if cls is _act.LeakyReLU:
             return _act.LeakyReLU(negative_slope=draw(st.sampled_from([0.01, 0.2])))
-        if kind == "gelu":
+        if cls is _act.GELU:
             return _act.GELU(approximate=draw(st.sampled_from(["none", "tanh"])))
         return cls()
-    if kind == "softmax":
-        return _act.Softmax(dim=draw(st.sampled_from([*range(1, shape.rank), -1])))
-    if kind == "linear":
-        last = int(shape.last)
-        return Linear(in_features=last, out_features=last if preserve else
-                      draw(st.integers(1, 5)), bias=bias)
-    if kind == "batchnorm2d":
-        return _norm.BatchNorm2d(num_features=c, affine=draw(st.booleans()),
-                                 track_running_stats=True)
-    if kind == "layer_norm":
-        return _norm.LayerNorm(normalized_shape=int(shape.last),
-                               elementwise_affine=draw(st.booleans()), bias=bias)
-    if kind == "layer_norm2d":
-        return _norm.LayerNorm2d(num_channels=c, elementwise_affine=draw(st.booleans()),
-                                 bias=bias)
-    if kind == "layer_scale":
-        return LayerScale(num_channels=c)
-    if kind == "flatten":
-        return _reshape.Flatten()
-    if kind == "identity":
-        return _reshape.Identity()
-    if kind == "dropout":
-        return _reshape.Dropout(p=draw(st.sampled_from([0.0, 0.1, 0.5])))
-    if kind == "stochastic_depth":
-        return _reshape.StochasticDepth(p=draw(st.sampled_from([0.0, 0.2])),
-                                        mode=draw(st.sampled_from(["row", "batch"])))
-    if kind == "channel_shuffle":
-        return _reshape.ChannelShuffle(groups=draw(st.sampled_from(_divisors(c))))
-    if kind == "channel_chunk":
-        chunks = draw(st.sampled_from(_divisors(c)))
-        return _reshape.ChannelChunk(chunks=chunks, index=draw(st.integers(0, chunks - 1)))
-    if kind == "permute":
-        return _reshape.Permute(dims=tuple(draw(st.permutations(list(range(shape.rank))))))
-    if kind == "upsample":
-        mode = draw(st.sampled_from(["nearest", "bilinear"]))
-        if draw(st.booleans()):
-            f = draw(st.integers(1, 3))
-            return Upsample(scale_factor=f, mode=mode)
-        return Upsample(size=(draw(st.integers(1, 2 * h)), draw(st.integers(1, 2 * w))),
-                        mode=mode)
-    if kind == "custom":
-        labels = sorted(CUSTOM_OPERATIONS) if is_map and not preserve else ["affine", "square"]
-        label = draw(st.sampled_from(labels))
-        counts, output = CUSTOM_OPERATIONS[label]
-        if not is_map:  # the same operations on a vector
-            counts = {op: "N*C" for op in counts}
-        return Custom(label=label, counts=counts, output=output)
-    raise InvalidArgument(f"no strategy for layer kind {kind!r}")  # pragma: no cover
+    return drawer
 
 
-def _draw_rearrange(draw, shape: Shape) -> Layer:
+def _reshape_drawer(draw, shape, preserve):
+    names, sizes = list(shape.names), [int(v) for v in shape.sizes]
+    axes: dict[str, Any] = dict(zip(names[:-2], sizes[:-2]))
+    if len(names) > 2 and draw(st.booleans()):  # merge the last two axes
+        axes[names[-2] + names[-1]] = sizes[-2] * sizes[-1]
+    else:  # split the last axis in two, one size derived (-1)
+        axes.update(zip(names[-2:-1], sizes[-2:-1]))
+        f = draw(st.sampled_from(_divisors(sizes[-1])))
+        axes[names[-1]] = -1
+        axes[f"part{shape.rank}"] = f
+    return _reshape.Reshape(axes=axes)
+
+
+def _rearrange(draw, shape, preserve):
     """A permutation of the axes, or a split of the last axis into two named parts."""
     names = [f"a{i}" for i in range(shape.rank)]
     if draw(st.booleans()):
         order = [names[0], *draw(st.permutations(names[1:]))]
         return _reshape.Rearrange(pattern=" ".join(names) + " -> " + " ".join(order))
-    last = int(shape.last)
-    f = draw(st.sampled_from(_divisors(last)))
+    f = draw(st.sampled_from(_divisors(int(shape.last))))
     left = " ".join(names[:-1] + ["(x y)"])
     right = " ".join(names[:-1] + (["y", "x"] if draw(st.booleans()) else ["x", "y"]))
     return _reshape.Rearrange(pattern=f"{left} -> {right}", sizes={"x": f})
 
 
-_POOLS_ND = {"max_pool1d": _pool.MaxPool1d, "max_pool3d": _pool.MaxPool3d,
-             "avg_pool1d": _pool.AvgPool1d, "avg_pool3d": _pool.AvgPool3d}
+def _upsample(draw, shape, preserve):
+    _, _, h, w = _ints(shape)
+    mode = draw(st.sampled_from(["nearest", "bilinear"]))
+    if draw(st.booleans()):
+        return Upsample(scale_factor=draw(st.integers(1, 3)), mode=mode)
+    return Upsample(size=(draw(st.integers(1, 2 * h)), draw(st.integers(1, 2 * w))), mode=mode)
 
-_ACTIVATIONS = {cls.model_fields["kind"].default: cls for cls in (
-    _act.ReLU, _act.ReLU6, _act.LeakyReLU, _act.PReLU, _act.ELU, _act.Sigmoid, _act.Tanh,
-    _act.SiLU, _act.Hardswish, _act.Hardsigmoid, _act.GELU)}
+
+def _custom(draw, shape, preserve):
+    labels = sorted(CUSTOM_OPERATIONS) if shape.rank == 4 and not preserve else \
+        ["affine", "square"]
+    label = draw(st.sampled_from(labels))
+    counts, output = CUSTOM_OPERATIONS[label]
+    if shape.rank == 2:  # the same operations on a vector
+        counts = {op: "N*C" for op in counts}
+    return Custom(label=label, counts=counts, output=output)
+
+
+def _chunk(draw, shape, preserve):
+    chunks = draw(st.sampled_from(_divisors(_channels(shape))))
+    return _reshape.ChannelChunk(chunks=chunks, index=draw(st.integers(0, chunks - 1)))
+
+
+def _always(make) -> Drawer:
+    """A drawer whose layer keeps or changes the shape the same way whatever ``preserve``."""
+    return lambda draw, shape, preserve: make(draw, shape)
+
+
+#: One drawer per layer class; a test checks that every kind of ``LAYER_TYPES`` has one.
+DRAWERS: dict[type[Layer], Drawer] = {
+    _conv.Conv1d: _grouped_conv(_conv.Conv1d), _conv.Conv2d: _grouped_conv(_conv.Conv2d),
+    _conv.Conv3d: _grouped_conv(_conv.Conv3d), _conv.DepthwiseConv2d: _depthwise,
+    _conv.PointwiseConv2d: _pointwise, _conv.SeparableConv2d: _separable,
+    _conv.ConvTranspose2d: _conv_transpose,
+    **{cls: _windowed_pool(cls) for cls in (_pool.MaxPool1d, _pool.MaxPool2d,
+                                            _pool.MaxPool3d, _pool.AvgPool1d,
+                                            _pool.AvgPool2d, _pool.AvgPool3d)},
+    _pool.GlobalAvgPool2d: _always(lambda d, s: _pool.GlobalAvgPool2d()),
+    _pool.GlobalMaxPool2d: _always(lambda d, s: _pool.GlobalMaxPool2d()),
+    _pool.AdaptiveAvgPool1d: _adaptive, _pool.AdaptiveAvgPool2d: _adaptive,
+    **{cls: _activation(cls) for cls in (
+        _act.ReLU, _act.ReLU6, _act.LeakyReLU, _act.PReLU, _act.ELU, _act.Sigmoid, _act.Tanh,
+        _act.SiLU, _act.Hardswish, _act.Hardsigmoid, _act.GELU)},
+    _act.Softmax: _always(lambda d, s: _act.Softmax(
+        dim=d(st.sampled_from([*range(1, s.rank), -1])))),
+    Linear: lambda d, s, keep: Linear(in_features=int(s.last), out_features=int(s.last) if keep
+                                      else d(st.integers(1, 5)), bias=d(st.booleans())),
+    _norm.BatchNorm2d: _always(lambda d, s: _norm.BatchNorm2d(
+        num_features=_channels(s), affine=d(st.booleans()), track_running_stats=True)),
+    _norm.LayerNorm: _always(lambda d, s: _norm.LayerNorm(
+        normalized_shape=int(s.last), elementwise_affine=d(st.booleans()),
+        bias=d(st.booleans()))),
+    _norm.LayerNorm2d: _always(lambda d, s: _norm.LayerNorm2d(
+        num_channels=_channels(s), elementwise_affine=d(st.booleans()),
+        bias=d(st.booleans()))),
+    LayerScale: _always(lambda d, s: LayerScale(num_channels=_channels(s))),
+    _reshape.Flatten: _always(lambda d, s: _reshape.Flatten()),
+    _reshape.Identity: _always(lambda d, s: _reshape.Identity()),
+    _reshape.Dropout: _always(lambda d, s: _reshape.Dropout(
+        p=d(st.sampled_from([0.0, 0.1, 0.5])))),
+    _reshape.StochasticDepth: _always(lambda d, s: _reshape.StochasticDepth(
+        p=d(st.sampled_from([0.0, 0.2])), mode=d(st.sampled_from(["row", "batch"])))),
+    _reshape.ChannelShuffle: _always(lambda d, s: _reshape.ChannelShuffle(
+        groups=d(st.sampled_from(_divisors(_channels(s)))))),
+    _reshape.ChannelChunk: _chunk,
+    _reshape.Permute: _always(lambda d, s: _reshape.Permute(
+        dims=tuple(d(st.permutations(list(range(s.rank))))))),
+    _reshape.Reshape: _reshape_drawer, _reshape.Rearrange: _rearrange,
+    Upsample: _upsample, Custom: _custom,
+}
+
+_BY_KIND: dict[str, type[Layer]] = {cls.model_fields["kind"].default: cls for cls in DRAWERS}
+
+
+def _build(kind: str, draw, shape: Shape, preserve: bool) -> Layer:
+    """Draw one layer of ``kind`` that accepts ``shape`` (and keeps it, if ``preserve``)."""
+    return DRAWERS[_BY_KIND[kind]](draw, shape, preserve)
+
 
 #: Kinds drawn for vectors and N×C×H×W maps only (their formulas name N, C, H, W).
 _NCHW_ONLY = {"custom"}
-#: Kinds that can keep any input shape unchanged (drawn inside Residual, Repeat bodies).
-_PRESERVING = {"conv2d", "depthwise_conv2d", "pointwise_conv2d", "relu", "relu6",
-               "leaky_relu", "prelu", "elu", "sigmoid", "tanh", "silu", "hardswish",
-               "hardsigmoid", "gelu", "softmax", "batchnorm2d", "layer_norm", "layer_norm2d",
-               "layer_scale", "identity", "dropout", "stochastic_depth", "channel_shuffle",
-               "linear", "custom", "conv1d", "conv3d"}
+#: Kinds whose drawer can keep any input shape unchanged (drawn inside Residual, Repeat
+#: bodies): those whose class keeps the shape, and the drawers that choose to.
+_PRESERVING = {cls.model_fields["kind"].default for cls in DRAWERS if cls.keeps_shape} | {
+    "conv1d", "conv2d", "conv3d", "depthwise_conv2d", "pointwise_conv2d", "linear", "custom"}
 
 
 #: Every leaf layer kind the strategies draw (all of :data:`symcost.spec.LAYER_TYPES`).

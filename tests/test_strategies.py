@@ -230,3 +230,11 @@ def test_importing_the_strategies_first_in_a_fresh_process_works(tmp_path, first
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=tmp_path, env=env)
     assert out.stdout.strip() == "drawn", out.stderr[-2000:]
+
+
+def test_every_layer_kind_has_one_drawer():
+    """A new kind is its class, one drawer (symcost.strategies.DRAWERS), one executor
+    (tests/executor.py) and one golden row (tests/test_layers.py)."""
+    from symcost.spec import LAYER_TYPES
+
+    assert set(sst.DRAWERS) == set(LAYER_TYPES)
