@@ -31,7 +31,7 @@ from typing import Any
 import sympy
 
 from .errors import SymcostError
-from .layers.activation import ACTIVATION_OPS
+from .layers.activation import ACTIVATION_TYPES
 from .layers.base import Spec, where_of
 from .layers.conv import Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d
 from .layers.linear import Linear
@@ -39,6 +39,7 @@ from .layers.merge import Merge
 from .layers.norm import BatchNorm2d
 from .network import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
 from .shapes import Shape
+from .spec import LAYER_TYPES
 
 __all__ = ["fold_proof", "FoldProof", "ProofStep", "fold_batchnorm", "FoldResult",
            "FoldReport", "Folded", "NotFolded", "fold_conv_bn", "fold_bn_conv", "FOLDABLE"]
@@ -460,7 +461,9 @@ def _pads(layer: Spec) -> bool:
 
 #: Kinds a BatchNorm cannot fold through: every activation (the kinds of the activation
 #: table), softmax, and max pooling.
-_NONLINEAR = {*ACTIVATION_OPS, "softmax", "max_pool2d", "global_max_pool2d"}
+_NONLINEAR = {*(cls.model_fields["kind"].default for cls in ACTIVATION_TYPES), "softmax",
+              *(cls.model_fields["kind"].default for cls in LAYER_TYPES
+                if getattr(cls, "reduce", None) == "max")}
 
 
 def _is_merge(op: Any) -> bool:

@@ -486,9 +486,7 @@ DRAWERS: dict[type[Layer], Drawer] = {
     _pool.GlobalAvgPool2d: _always(lambda d, s: _pool.GlobalAvgPool2d()),
     _pool.GlobalMaxPool2d: _always(lambda d, s: _pool.GlobalMaxPool2d()),
     _pool.AdaptiveAvgPool1d: _adaptive, _pool.AdaptiveAvgPool2d: _adaptive,
-    **{cls: _activation(cls) for cls in (
-        _act.ReLU, _act.ReLU6, _act.LeakyReLU, _act.PReLU, _act.ELU, _act.Sigmoid, _act.Tanh,
-        _act.SiLU, _act.Hardswish, _act.Hardsigmoid, _act.GELU)},
+    **{cls: _activation(cls) for cls in _act.ACTIVATION_TYPES},
     _act.Softmax: _always(lambda d, s: _act.Softmax(
         dim=d(st.sampled_from([*range(1, s.rank), -1])))),
     Linear: lambda d, s, keep: Linear(in_features=int(s.last), out_features=int(s.last) if keep

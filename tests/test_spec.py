@@ -40,9 +40,9 @@ def test_json_round_trip_of_every_kind(layer):
     assert spec_adapter().validate_json(text) == layer
 
 
-def test_every_layer_is_exported():
-    for cls in LAYER_TYPES:
-        assert getattr(sc, cls.__name__) is cls
+def test_every_kind_is_exported_and_listed_in_all():
+    for cls in (*LAYER_TYPES, *MERGE_TYPES, *CONTAINER_TYPES):
+        assert getattr(sc, cls.__name__) is cls and cls.__name__ in sc.__all__
     assert all(issubclass(c, Layer) for c in LAYER_TYPES)
 
 

@@ -580,9 +580,6 @@ def _modules() -> dict[type, Any]:
     module type is mapped."""
     import torch.nn as nn
 
-    def activation(make):
-        return lambda m, shape: make(m)
-
     table: dict[type, Any] = {
         nn.Conv1d: _conv(Conv1d), nn.Conv2d: _conv(Conv2d), nn.Conv3d: _conv(Conv3d),
         nn.ConvTranspose2d: lambda m, shape: ConvTranspose2d(
@@ -612,7 +609,7 @@ def _modules() -> dict[type, Any]:
            for t in (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)},
         **{t: lambda m, shape: _upsample(m.size, m.scale_factor, m.mode)
            for t in (nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d)},
-        **{t: activation(make) for t, make in _ACTIVATION_MODULES().items()},
+        **{getattr(nn, cls.__name__): _activation_module(cls) for cls in act.ACTIVATION_TYPES},
     }
     return table
 
@@ -627,18 +624,16 @@ def _layer_norm(normalized_shape, affine: bool, bias: bool):
                      bias=affine and bias)
 
 
-def _ACTIVATION_MODULES():
-    import torch.nn as nn
+def _own_fields(cls) -> list[str]:
+    """A spec's fields beyond kind and name, in order (an activation's are torch's names)."""
+    return [f for f in cls.model_fields if f not in ("kind", "name")]
 
-    return {
-        nn.ReLU: lambda m: act.ReLU(), nn.ReLU6: lambda m: act.ReLU6(),
-        nn.LeakyReLU: lambda m: act.LeakyReLU(negative_slope=m.negative_slope),
-        nn.PReLU: lambda m: act.PReLU(num_parameters=m.num_parameters),
-        nn.ELU: lambda m: act.ELU(), nn.Sigmoid: lambda m: act.Sigmoid(),
-        nn.Tanh: lambda m: act.Tanh(), nn.SiLU: lambda m: act.SiLU(),
-        nn.Hardswish: lambda m: act.Hardswish(), nn.Hardsigmoid: lambda m: act.Hardsigmoid(),
-        nn.GELU: lambda m: act.GELU(approximate=m.approximate),
-    }
+
+def _activation_module(cls):
+    """``nn.LeakyReLU(0.2)`` → ``LeakyReLU(negative_slope=0.2)``: the module's attributes of
+    the same names as the spec's fields."""
+    return lambda m, shape: cls(**{f: getattr(m, f) for f in _own_fields(cls)
+                                   if hasattr(m, f)})
 
 
 _ADAPTIVE = {3: AdaptiveAvgPool1d, 4: AdaptiveAvgPool2d}
@@ -913,21 +908,24 @@ def _functional_conv(cls):
     return rule
 
 
-def _activation(cls, **fixed):
-    return _single(lambda shape, rest, kwargs: cls(**fixed))
+def _activation_function(cls):
+    """``F.leaky_relu(x, 0.2)`` → ``LeakyReLU(negative_slope=0.2)``: the function's arguments
+    after the input, by position or name, are the spec's fields."""
+    def make(shape, rest, kwargs):
+        fields = _own_fields(cls)
+        given = dict(zip(fields, rest))
+        given.update({k: v for k, v in kwargs.items() if k in fields})
+        return cls(**given)
+    return _single(make)
 
 
 _MAX_POOLS = {3: MaxPool1d, 4: MaxPool2d, 5: MaxPool3d}
 _AVG_POOLS = {3: AvgPool1d, 4: AvgPool2d, 5: AvgPool3d}
 
 _FUNCTIONS = {
-    "relu": _activation(act.ReLU), "relu6": _activation(act.ReLU6),
-    "leaky_relu": _single(lambda s, r, k: act.LeakyReLU(
-        negative_slope=_kw(r, k, 0, "negative_slope", 0.01))),
-    "elu": _activation(act.ELU), "sigmoid": _activation(act.Sigmoid),
-    "tanh": _activation(act.Tanh), "silu": _activation(act.SiLU),
-    "hardswish": _activation(act.Hardswish), "hardsigmoid": _activation(act.Hardsigmoid),
-    "gelu": _single(lambda s, r, k: act.GELU(approximate=k.get("approximate", "none"))),
+    # F.prelu reads a weight tensor: it stays unmapped (visible) rather than guessed
+    **{cls.model_fields["kind"].default: _activation_function(cls)
+       for cls in act.ACTIVATION_TYPES if cls is not act.PReLU},
     "softmax": _single(lambda s, r, k: _softmax(_kw(r, k, 0, "dim"), s)),
     "dropout": _single(lambda s, r, k: Dropout(p=_kw(r, k, 0, "p", 0.5))),
     "dropout2d": _single(lambda s, r, k: Dropout(p=_kw(r, k, 0, "p", 0.5))),

@@ -39,7 +39,7 @@ from ..errors import SpecError
 from .base import Census, Layer
 
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "SiLU",
-           "Hardswish", "Hardsigmoid", "GELU", "Softmax", "ACTIVATION_OPS"]
+           "Hardswish", "Hardsigmoid", "GELU", "Softmax", "ACTIVATION_OPS", "ACTIVATION_TYPES"]
 
 _TANH = {"mul": 1, "exp": 1, "add": 2, "div": 1}
 
@@ -169,6 +169,13 @@ class GELU(_Elementwise):
 
     def per_element(self):
         return ACTIVATION_OPS["gelu_tanh" if self.approximate == "tanh" else "gelu"]
+
+
+#: Every element-wise activation kind: the one list the importer, the strategies and the
+#: folding rules derive theirs from. Each class is named as its torch.nn module, its kind as
+#: its torch.nn.functional function, and its fields as the module's attributes.
+ACTIVATION_TYPES: tuple[type[_Elementwise], ...] = (
+    ReLU, ReLU6, LeakyReLU, PReLU, ELU, Sigmoid, Tanh, SiLU, Hardsigmoid, Hardswish, GELU)
 
 
 class Softmax(Layer):
