@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import sympy
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from .checks import Constraint, require
+from .checks import Constraint, require, size_conditions
 from .conventions import Convention, get_convention
 from .cost import Cost, CostValues, bind_values
 from .dims import Dim
@@ -165,8 +165,8 @@ class Repeat(_Container):
 
     def node(self, shape: Shape, path: str = "") -> Node:
         where = where_of(path, self.kind)
+        constraints: list[Constraint] = self.size_constraints(where)
         body = self.body.node(shape, _child_path(path, self.body.name or "body"))
-        constraints: list[Constraint] = []
         for axis, a in shape.axes().items():
             b = getattr(body.output, axis)
             constraints += require(
@@ -319,6 +319,7 @@ class NetworkCost(Reportable):
                             f"{bytes_per_element!r}), e.g. 4 for float32.",
                             layer=where_of("", spec.kind), field="bytes_per_element")
         root = spec.node(shape, "")
+        root.constraints = _shape_constraints(shape) + root.constraints
         rows: list[Row] = []
         total = _price(root, conv, bytes_per_element, rows, 0, sympy.Integer(1))
         return cls(spec, shape, conv.name, root, total, rows, bytes_per_element)
@@ -384,6 +385,16 @@ class NetworkCost(Reportable):
     def __repr__(self) -> str:
         return (f"NetworkCost({self.spec.name or self.spec.kind}, input={self.input}, "
                 f"convention={self.convention!r}, macs={self.total.macs})")
+
+
+def _shape_constraints(shape: Shape) -> list[Constraint]:
+    """An input axis such as ``H-10`` must be at least 1 and whole wherever it is evaluated."""
+    if not isinstance(shape, Shape):
+        return []
+    out: list[Constraint] = []
+    for axis, size in shape.axes().items():
+        out += size_conditions(size, where="input shape", field=axis)
+    return out
 
 
 def _row_symbols(rows: list[Row]) -> set[sympy.Symbol]:

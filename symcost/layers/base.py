@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
+import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import sympy
 from pydantic import BaseModel, ConfigDict, ValidationError, model_serializer
 
-from ..checks import Constraint, require
+from ..checks import Constraint, require, size_conditions
 from ..counts import OpCounts
+from ..dims import SizeField
 from ..errors import ShapeMismatchError, SpecError, SymcostError
 from ..shapes import Shape
 
@@ -118,6 +121,20 @@ class Spec(BaseModel):
         """Propagate ``shape`` through this spec (containers recurse)."""
         raise NotImplementedError
 
+    def size_constraints(self, where: str) -> list[Constraint]:
+        """The conditions every size field relies on (at least 1, or 0 for padding-like
+        fields, and a whole number): raises when one is definitely false, returns the
+        ones the symbols leave open, to be checked wherever numbers come out.
+
+        Every node builder calls this, so a new layer kind gets the checks by typing its
+        fields ``Dim``/``DimPair``/``NonNegDim``/``Padding``.
+        """
+        out: list[Constraint] = []
+        for name, lower in _size_fields(type(self)).items():
+            for label, expr in _sizes_in(name, getattr(self, name)):
+                out += size_conditions(expr, where=where, field=label, lower=lower)
+        return out
+
     def analyze(self, shape: Shape, convention: str | Convention = "seed", *,
                 bytes_per_element: int = 4):
         """Shapes, per-layer costs and total: a :class:`~symcost.network.NetworkCost`."""
@@ -144,15 +161,21 @@ class Layer(Spec):
         if not isinstance(shape, Shape):
             raise SpecError(f"expected a symcost.Shape as input (given {shape!r}). Use "
                             "symcost.Shape(C=..., H=..., W=...).", layer=where_of(path, self.kind))
+        where = where_of(path, self.kind)
+        sizes = self.size_constraints(where)
         if self.composite:
             children, current = [], shape
             for label, part in self.parts():
                 child = part.node(current, f"{path}.{label}" if path else label)
                 children.append(child)
                 current = child.output
-            return Node(path, self.kind, shape, current, children=children, composite=True)
-        output, census, constraints = self.infer(shape, where_of(path, self.kind))
-        return Node(path, self.kind, shape, output, census=census, constraints=constraints)
+            return Node(path, self.kind, shape, current, children=children, composite=True,
+                        constraints=sizes)
+        output, census, constraints = self.infer(shape, where)
+        # the fields' own conditions first: they explain a failure better than a formula
+        # built from them (and a modulo by a zero group count cannot even be formed)
+        return Node(path, self.kind, shape, output, census=census,
+                    constraints=sizes + constraints)
 
     def cost(self, shape: Shape, convention: str | Convention = "seed", *,
              bytes_per_element: int = 4) -> Cost:
@@ -165,6 +188,51 @@ class Layer(Spec):
     def output_shape(self, shape: Shape) -> Shape:
         """The shape this layer produces from ``shape``."""
         return self.node(shape).output
+
+
+@functools.cache
+def _size_fields(cls: type[Spec]) -> dict[str, int]:
+    """The fields of ``cls`` typed as sizes, with the least value each allows."""
+    out = {}
+    for name, info in cls.model_fields.items():
+        lower = _size_marker(info.metadata) if info.metadata else None
+        if lower is None:
+            lower = _size_marker_in(info.annotation)
+        if lower is not None:
+            out[name] = lower
+    return out
+
+
+def _size_marker(metadata) -> int | None:
+    for item in metadata:
+        if isinstance(item, SizeField):
+            return item.lower
+    return None
+
+
+def _size_marker_in(annotation: Any) -> int | None:
+    """Search an annotation (``DimPair | None``, ``dict[str, NonNegDim]``) for a size type."""
+    if typing.get_origin(annotation) is Annotated:
+        found = _size_marker(annotation.__metadata__)
+        if found is not None:
+            return found
+    for arg in typing.get_args(annotation):
+        found = _size_marker_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _sizes_in(label: str, value: Any) -> Iterator[tuple[str, sympy.Expr]]:
+    """The size expressions a field holds: itself, a pair's items or a mapping's values."""
+    if isinstance(value, sympy.Expr):
+        yield label, value
+    elif isinstance(value, tuple):
+        for i, item in enumerate(value):
+            yield from _sizes_in(f"{label}[{i}]", item)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _sizes_in(f"{label}.{key}", item)
 
 
 def match_channels(given: sympy.Expr, expected: sympy.Expr, *, where: str,
