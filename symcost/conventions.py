@@ -93,8 +93,11 @@ class Pricing:
         terms = [t for t in terms if t != 0]
         if len(terms) < 2:
             return terms[0] if terms else sympy.Integer(0)
-        # several terms often cancel (n − 1 adds + 1 divide = n): expand to show it
-        return sympy.expand(sympy.Add(*terms))
+        # several terms often cancel (n − 1 adds + 1 divide = n): expand to show it, unless
+        # the expansion would be huge (products of high powers): the sum is as exact
+        from .algebra import bounded_expand
+
+        return bounded_expand(sympy.Add(*terms))
 
 
 @dataclass(frozen=True)
