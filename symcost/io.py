@@ -190,6 +190,18 @@ def to_document(network: Spec, *, input: Shape | None = None) -> dict[str, Any]:
     return out
 
 
+def without_multiples(network: Spec, input: Shape | None = None
+                      ) -> tuple[Spec, Shape | None]:
+    """The same network and input with every ``multiple_of`` declaration dropped, so that
+    their costs keep the exact floors and hold at every size (used to evaluate a document
+    whose H is declared a multiple of 32 at H = 78)."""
+    data = to_document(network, input=input)
+    data["symbols"] = {name: {k: v for k, v in (decl or {}).items() if k != "multiple_of"}
+                       for name, decl in data["symbols"].items()}
+    doc = _from_data(data, "document")
+    return doc.network, doc.input
+
+
 def dump(network: Spec, path: str | Path | None = None, *, format: str | None = None,
          input: Shape | None = None) -> str:
     """Write ``network`` (and its ``input`` shape) as a JSON or YAML document.

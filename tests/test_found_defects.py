@@ -5,7 +5,12 @@ behaviour the row expects. The common thread: never a silently wrong number, nev
 and every refusal a SymcostError that names the layer, the field and the value.
 """
 
+import contextlib
+import itertools
+import signal
+
 import pytest
+import sympy
 
 import symcost as sc
 
@@ -139,3 +144,264 @@ def test_sizes_that_are_decided_stay_free_of_conditions():
     assert cost.constraints == ()
     half = sc.Linear(in_features=C, out_features="C // 2 + 1").cost(sc.Shape(C=C))
     assert half.constraints == ()
+
+
+# ------------------------------------------------------------------ rows 2, 6: bounded algebra
+
+
+@contextlib.contextmanager
+def watchdog(seconds: int = 60):
+    """Turn a hang into a failure. The limit is far above the expected time (well under a
+    second), so a busy machine cannot trip it; only a runaway computation does."""
+    def expire(*_):
+        raise TimeoutError(f"still running after {seconds} s: a runaway computation")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+EVIL = ('{"symcost":1,"symbols":{"H":{},"W":{},"C":{}},"input":{"C":"C","H":"H","W":"W"},'
+        '"network":{"kind":"custom","counts":{"mac":"(H+1)**64*(W+1)**64*(C+1)**64",'
+        '"add":"1"}}}')
+
+
+@pytest.mark.parametrize("convention", ["seed", "flops", "macs"])
+def test_defect_02_products_of_large_powers_are_priced_without_expanding(convention):
+    from symcost.algebra import MAX_EXPANDED_TERMS, expansion_size
+
+    doc = sc.load_document(EVIL)
+    with watchdog():
+        cost = doc.network.analyze(doc.input, convention).total
+        value = cost.evaluate(H=1, W=1, C=1)
+    # the product is kept as it is: far more terms than the bound if multiplied out
+    assert expansion_size(cost.counts.mac) > MAX_EXPANDED_TERMS
+    assert value.counts["mac"] == 2**192
+
+
+def test_defect_02_a_conv_with_huge_powers_in_its_sizes_is_priced_promptly():
+    from symcost.cli import main
+
+    doc = ('{"symcost":1,"symbols":{"C":{},"K":{},"W":{}},"input":{"C":"(C+1)**64",'
+           '"H":"(K+1)**64","W":"W"},"network":{"kind":"conv2d","in_channels":"(C+1)**64",'
+           '"out_channels":8,"kernel_size":3}}')
+    spec, shape = sc.spec_from_json(doc)
+    with watchdog():
+        cost = spec.analyze(shape, "flops").total
+        assert main(["report", doc, "--convention", "flops"]) == 0
+    assert cost.evaluate(C=1, K=1, W=5).params == 8 * 2**64 * 9 + 8
+
+
+def test_bounded_expand_still_shows_cancellations_of_small_sums():
+    from symcost.algebra import bounded_expand
+
+    C, H = sc.dims("C H")
+    assert bounded_expand((C - 1) * H + H) == C * H
+    big = (C + 1)**64 * (H + 1)**64 * (C + H)**64
+    assert bounded_expand(big) is big
+
+
+@pytest.mark.parametrize("depth", [2, 4, 8])
+def test_defect_06_ceil_mode_pool_chains_stay_small(depth):
+    pool = sc.MaxPool2d(kernel_size=2, stride=2, padding=1, ceil_mode=True)
+    with watchdog():
+        out = sc.Sequential([pool] * depth).cost(sc.Shape(C=1, H="H", W="W")).output
+    assert not out.H.has(sympy.Piecewise)
+    assert sympy.count_ops(out.H) <= 10 * depth  # linear in the depth, not exponential
+
+
+def torch_window_out(size, k, s, p, d):
+    """torch's ceil-mode rule, transcribed (aten/src/ATen/native/Pool.h pooling_output_shape):
+    round up, then drop a last window that would start in the right padding."""
+    span = size + 2 * p - d * (k - 1) - 1
+    out = -(-span // s) + 1
+    if (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def test_defect_06_the_single_ceiling_equals_torchs_ceil_mode_rule():
+    from symcost.shapes import window_out
+
+    H = sc.dim("H")
+    for k, s, p, d in itertools.product(range(1, 6), range(1, 6), range(0, 4), range(1, 3)):
+        if 2 * p > d * (k - 1) + 1:  # torch refuses padding above half the window
+            continue
+        formula = window_out(H, k, s, p, d, ceil_mode=True)
+        for n in range(1, 25):
+            if n + 2 * p - d * (k - 1) - 1 < 0:
+                continue
+            assert formula.xreplace({H: n}) == torch_window_out(n, k, s, p, d), (k, s, p, d, n)
+
+
+# ------------------------------------------------------------------ rows 3, 7: lambdify
+
+
+def test_defect_03_lambdify_refuses_values_off_the_multiple_of_lattice():
+    H, W = sc.dim("H", multiple_of=32), sc.dim("W", multiple_of=32)
+    f = sc.zoo.mobilenet_v1().cost(sc.Shape(C=3, H=H, W=W), "macs").total.lambdify("H", "W")
+    assert f(224, 224) == 568_740_352
+    with pytest.raises(sc.ConstraintError, match=r"H = 225.*multiple of 32"):
+        f(225, 225)
+    for bad in [(0, 0), (-32, -32), (True, 224), (224.0, 224)]:
+        with pytest.raises(sc.ConstraintError, match="H"):
+            f(*bad)
+    exact = sc.zoo.mobilenet_v1().cost(sc.Shape(C=3, H="H", W="W"), "macs").total
+    assert exact.lambdify("H", "W")(225, 225) == 644_580_288 == exact.evaluate(
+        H=225, W=225).macs
+
+
+def test_defect_03_lambdify_checks_the_constraints_of_the_cost():
+    cost = sc.Conv2d(in_channels=3, out_channels=8, kernel_size=5).cost(
+        sc.Shape(C=3, H="H", W="W"))
+    f = cost.lambdify("H", "W")
+    with pytest.raises(sc.ConstraintError, match=r"window does not fit.*H=2"):
+        f(2, 2)
+    assert f(5, 5) == 8 * 3 * 25
+    np = pytest.importorskip("numpy")
+    with pytest.raises(sc.ConstraintError, match="H=4"):
+        f(np.array([5, 6, 4]), 5)
+    neg = sc.Conv2d(in_channels=3, out_channels="C-8", kernel_size=3).cost(MAP3)
+    with pytest.raises(sc.ConstraintError, match="out_channels"):
+        neg.lambdify("C")(4)
+
+
+def test_defect_03_plot_of_a_document_with_multiples_is_exact_off_the_lattice(tmp_path):
+    pytest.importorskip("matplotlib")
+    from pathlib import Path
+
+    from symcost.cli import main
+    from symcost.io import without_multiples
+
+    example = Path(__file__).parent.parent / "examples" / "resnet18.yaml"
+    assert main(["plot", str(example), "--vs", "H", "--range", "64:512",
+                 "--out", str(tmp_path / "p.png")]) == 0
+    doc = sc.load_document(example)
+    spec, shape = without_multiples(doc.network, doc.input)
+    plain = spec.cost(shape)
+    assert plain.total.lambdify("H", "W")(78, 78) == 254_159_040 == plain.evaluate(
+        H=78, W=78).macs
+
+
+def test_defect_07_lambdify_on_numpy_never_wraps_around():
+    np = pytest.importorskip("numpy")
+    f = sc.zoo.resnet50().cost(sc.Shape(C=3, H="H", W="W"), "macs").total.lambdify("H", "W")
+    big = f(np.array([10**9]), np.array([10**9]))
+    assert int(big[0]) == 81_456_000_000_000_002_048_000 == f(10**9, 10**9)
+    small = f(np.array([224, 225]), np.array([224, 225]))
+    assert small.dtype == np.int64  # int64 whenever every value fits
+
+
+def test_defect_25_lambdify_refuses_a_name_given_twice():
+    cost = sc.ReLU().cost(sc.Shape(C=3, H="H", W="W"))
+    with pytest.raises(sc.SymcostError, match="H named more than once"):
+        cost.lambdify("H", "W", "H")
+
+
+# ------------------------------------------------------------------ rows 4, 5, 13-16, 32: CLI
+
+
+def cli(*argv):
+    """Run the command line; returns (exit status, stdout, stderr)."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from symcost.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = main(list(argv))
+    return status, out.getvalue(), err.getvalue()
+
+
+def total_flops(text):
+    line = next(x for x in text.splitlines() if x.startswith("total"))
+    return int(line.split()[3].replace(",", ""))
+
+
+@pytest.mark.parametrize("off", ["False", "false", "0"])
+def test_defect_04_a_false_flag_turns_the_flag_off(off):
+    base = ("report", "mobilenet_v1", "--at", "H=224", "W=224", "--convention", "flops",
+            "--depth", "0")
+    status, out, _ = cli(*base, "--param", f"batchnorm={off}")
+    assert status == 0 and total_flops(out) == 1_137_533_879
+    status, out, _ = cli(*base, "--param", "batchnorm=True")
+    assert status == 0 and total_flops(out) == 1_147_619_255
+
+
+@pytest.mark.parametrize("param", ["full_conv=no", "batchnorm=yes", "softmax=off",
+                                   "num_classes=ten", "num_classes=1.5", "bogus=1"])
+def test_defect_04_param_values_are_read_strictly(param):
+    status, _, err = cli("report", "mobilenet_v1", "--param", param)
+    assert status == 2 and param.split("=")[0] in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("extra", ["N=8", "Z=3"])
+def test_defect_05_at_names_that_are_not_symbols_are_errors(extra):
+    status, _, err = cli("report", "resnet50", "--at", "H=224", "W=224", extra,
+                         "--convention", "macs", "--depth", "0")
+    assert status == 2 and extra.split("=")[0] in err and "not a symbol" in err
+    spec = '{"kind":"conv2d","in_channels":3,"out_channels":8,"kernel_size":3}'
+    status, _, err = cli("ratio", spec, spec, "--input", "C=3", "H=H", "W=W", "--at",
+                         "Q=3")
+    assert status == 2 and "Q" in err
+
+
+@pytest.mark.parametrize("value", ["²²⁴", "٣٢", "0", "-3", "1e3"])
+def test_defect_13_at_values_are_ascii_positive_integers(value):
+    status, _, err = cli("report", "mobilenet_v1", "--at", f"H={value}", "W=224")
+    assert status == 2 and "H must be a positive integer" in err
+
+
+@pytest.mark.parametrize("out, words", [("/nonexistent/dir/p.png", "cannot write"),
+                                        ("p.txt", ".txt")])
+def test_defect_14_an_unwritable_plot_is_a_one_line_error(out, words, tmp_path,
+                                                          monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    status, _, err = cli("plot", "mobilenet_v1", "--vs", "H", "--range", "64:128:32",
+                         "--out", out)
+    assert status == 2 and words in err and err.count("\n") == 1
+
+
+def test_defect_33_plot_names_the_file_it_wrote(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    status, out, _ = cli("plot", "mobilenet_v1", "--vs", "H", "--range", "64:128:32",
+                         "--out", "noext")
+    assert status == 0 and out.strip() == "wrote noext.png" and (tmp_path / "noext.png").exists()
+
+
+def test_defect_15_a_builder_that_fails_is_a_one_line_error():
+    status, _, err = cli("report", "mobilenet_v2", "--param", "round_nearest=0", "--at",
+                         "H=224", "W=224")
+    assert status == 2 and "round_nearest=0" in err and err.count("\n") == 1
+
+
+def test_defect_16_ratio_at_values_checks_the_constraints():
+    a = '{"kind":"conv2d","in_channels":3,"out_channels":8,"kernel_size":5}'
+    b = '{"kind":"conv2d","in_channels":3,"out_channels":8,"kernel_size":3}'
+    status, _, err = cli("ratio", a, b, "--input", "C=3", "H=H", "W=W", "--at", "H=2", "W=2")
+    assert status == 2 and "does not fit" in err and "H=2" in err
+    status, out, _ = cli("ratio", a, b, "--input", "C=3", "H=H", "W=W", "--at", "H=9", "W=9")
+    assert status == 0 and "at H=9, W=9: 625/441" in out
+
+
+def test_defect_32_plot_points_are_bounded():
+    status, _, err = cli("plot", "mobilenet_v1", "--vs", "H", "--range", "32:1000000032:1")
+    assert status == 2 and "limit is 10,000" in err
+
+
+def test_no_traceback_reaches_a_cli_user(monkeypatch):
+    import symcost.cli as command
+
+    def broken(args):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(command, "_report", broken)
+    status, _, err = cli("report", "mobilenet_v1")
+    assert status == 2 and err.count("\n") == 1 and "internal error" in err and "boom" in err
