@@ -65,6 +65,11 @@ def bounded_expand(expr: sympy.Expr, cap: int = MAX_EXPANDED_TERMS) -> sympy.Exp
 
 
 def _expr(value: Any, metric: str, where: str) -> sympy.Expr:
+    from .cost import METRICS
+
+    if metric not in METRICS:
+        raise SymcostError(f"{where}: unknown metric {metric!r}. Use one of: "
+                           + ", ".join(METRICS) + ".")
     if isinstance(value, Cost):
         return getattr(value, metric)
     if hasattr(value, "total") and isinstance(value.total, Cost):

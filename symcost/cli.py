@@ -74,7 +74,7 @@ def _known_names(values: Mapping[str, object], symbols: set, flag: str = "--at")
             "Remove it: only the symbols of the cost take values.")
 
 
-def _resolve(target: str, params: dict[str, object], values: Mapping[str, int | range],
+def _resolve(target: str, params: Mapping[str, str], values: Mapping[str, int | range],
              input_shape: Shape | None = None):
     """A spec and its input from a zoo name, a JSON file or an inline JSON spec.
 

@@ -230,6 +230,7 @@ def _to_int(value: sympy.Expr, what: str) -> int:
 
 def _by_symbol(symbols: set[sympy.Symbol], values: Mapping[str | sympy.Symbol, Any],
                partial: bool) -> dict[sympy.Symbol, sympy.Expr]:
+    # evaluate (partial=False) takes numbers only; subs also takes expressions
     by_name: dict[str, list[sympy.Symbol]] = {}
     for s in symbols:
         by_name.setdefault(s.name, []).append(s)
@@ -241,7 +242,7 @@ def _by_symbol(symbols: set[sympy.Symbol], values: Mapping[str | sympy.Symbol, A
             unused.append(str(name))
             continue
         for sym in by_name[name]:
-            mapping[sym] = _checked_value(sym, value)
+            mapping[sym] = _checked_value(sym, value, numbers_only=not partial)
     if not partial:
         missing = sorted({s.name for s in symbols if s not in mapping})
         if missing:
@@ -255,9 +256,28 @@ def bind_values(symbols: set[sympy.Symbol],
     return _by_symbol(symbols, values, partial=False)
 
 
-def _checked_value(sym: sympy.Symbol, value: Any) -> sympy.Expr:
+def _checked_value(sym: sympy.Symbol, value: Any, numbers_only: bool = False) -> sympy.Expr:
+    import operator
+    from fractions import Fraction
+
     if isinstance(value, sympy.Basic) and not value.is_Number:
+        if numbers_only:
+            raise ConstraintError(f"evaluate: {sym.name} must be a number (given {value}). "
+                                  "To substitute an expression, use subs().")
         return value  # symbolic substitution (subs)
+    if sym.is_integer is not True and not isinstance(value, (bool, float)) \
+            and isinstance(value, (int, Fraction, sympy.Rational)):
+        # a positive real symbol (a width multiplier): an exact fraction such as 3/4
+        number = sympy.Rational(value.numerator, value.denominator) \
+            if isinstance(value, Fraction) else sympy.Rational(value)
+        if number <= 0:
+            raise ConstraintError(f"evaluate: {sym.name} must be positive (given {value}).")
+        return number
+    if not isinstance(value, bool) and not isinstance(value, (int, sympy.Integer)):
+        try:  # a NumPy integer, or anything else that is exactly an int
+            value = operator.index(value)
+        except TypeError:
+            pass
     if isinstance(value, bool) or not isinstance(value, (int, sympy.Integer)):
         raise ConstraintError(f"evaluate: {sym.name} must be a positive int (given "
                               f"{value!r}). Sizes are whole numbers; round first.")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import sympy
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from .checks import Constraint, require, size_conditions
 from .conventions import Convention, get_convention
@@ -183,6 +183,12 @@ class GraphNode(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    def __init__(self, **data: Any) -> None:
+        from .layers.base import reraise_validation
+
+        with reraise_validation("graph node", data, GraphNode):
+            super().__init__(**data)
+
     name: str
     """Unique name; the row's path in the breakdown (an imported module's path)."""
     op: GraphOp
@@ -197,6 +203,14 @@ class GraphNode(BaseModel):
     shares: str | None = None
     """Name of an earlier node whose parameters this one reuses (a torch module called
     twice): its operations are counted again, its parameters and buffers are not."""
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        from .layers.base import check_name
+
+        check_name(value)
+        return value
 
 
 class Graph(_Container):
@@ -223,15 +237,29 @@ class Graph(_Container):
     @model_validator(mode="after")
     def _wired(self):
         seen = {"input"}
+        by_name = {gn.name: gn for gn in self.nodes}
         for gn in self.nodes:
             where = where_of(gn.name, gn.op.kind)
             if gn.name in seen:
                 raise SpecError("node names must be unique and not 'input'; rename it.",
                                 layer=where, field="name", value=gn.name)
             unknown = [i for i in gn.inputs if i not in seen]
-            if gn.shares is not None and gn.shares not in seen:
-                raise SpecError("shares the parameters of a node that is not an earlier "
-                                "node.", layer=where, field="shares", value=gn.shares)
+            if not gn.inputs:
+                raise SpecError("reads no input; a layer reads one, a merge at least one. "
+                                "List them, e.g. inputs=['input'].", layer=where,
+                                field="inputs", value=gn.inputs)
+            if gn.shares is not None:
+                target = by_name.get(gn.shares)
+                if target is None or gn.shares not in seen:
+                    raise SpecError("shares the parameters of a node that is not an earlier "
+                                    "node.", layer=where, field="shares", value=gn.shares)
+                if target.op.kind != gn.op.kind or target.op.model_dump(
+                        exclude={"name"}) != gn.op.model_dump(exclude={"name"}):
+                    raise SpecError(f"shares the parameters of {gn.shares!r} "
+                                    f"({target.op.kind}), which is not the same layer; only "
+                                    "a layer identical to the earlier one can reuse its "
+                                    "parameters.", layer=where, field="shares",
+                                    value=gn.shares)
             if unknown:
                 raise SpecError(f"reads {unknown}, which are not earlier nodes. List nodes "
                                 "in topological order.", layer=where, field="inputs",
@@ -322,6 +350,7 @@ class NetworkCost(Reportable):
         root.constraints = _shape_constraints(shape) + root.constraints
         rows: list[Row] = []
         total = _price(root, conv, bytes_per_element, rows, 0, sympy.Integer(1))
+        _unique_paths(rows)
         return cls(spec, shape, conv.name, root, total, rows, bytes_per_element)
 
     # shortcuts to the total, so layer.cost(...) and net.cost(...) read alike
@@ -358,7 +387,9 @@ class NetworkCost(Reportable):
         values = {**(values or {}), **named}
         total = self.total.evaluate(values)
         leaves = [r for r in self.rows if r.leaf]
-        mapping = bind_values(self.total.free_symbols | _row_symbols(leaves), values)
+        shapes = [self.input] + [r.output for r in self.rows]
+        mapping = bind_values(self.total.free_symbols | _row_symbols(leaves)
+                              | _shape_symbols(shapes), values)
         by_name = {s.name: v for s, v in mapping.items()}
         # rows are in preorder and a container's row is the sum of its children's rows
         # (counts included), so evaluate leaves only and add up the tree from the bottom
@@ -387,6 +418,20 @@ class NetworkCost(Reportable):
                 f"convention={self.convention!r}, macs={self.total.macs})")
 
 
+def _unique_paths(rows: list[Row]) -> None:
+    """Every row's path names one layer: two siblings named alike, or a name with a dot
+    that spells another layer's path, would make csv/json rows ambiguous."""
+    seen: dict[str, Row] = {}
+    for row in rows:
+        if row.path in seen:
+            raise SpecError(f"two layers have the path {row.path!r} ({seen[row.path].kind} "
+                            f"and {row.kind}); paths name rows of the breakdown. Give "
+                            "siblings different names, and avoid names with a dot that "
+                            "spell another layer's path.", layer=where_of(row.path, row.kind),
+                            field="name", value=row.path)
+        seen[row.path] = row
+
+
 def _shape_constraints(shape: Shape) -> list[Constraint]:
     """An input axis such as ``H-10`` must be at least 1 and whole wherever it is evaluated."""
     if not isinstance(shape, Shape):
@@ -394,6 +439,14 @@ def _shape_constraints(shape: Shape) -> list[Constraint]:
     out: list[Constraint] = []
     for axis, size in shape.axes().items():
         out += size_conditions(size, where="input shape", field=axis)
+    return out
+
+
+def _shape_symbols(shapes: list[Shape]) -> set[sympy.Symbol]:
+    out: set[sympy.Symbol] = set()
+    for shape in shapes:
+        for axis in shape.axes().values():
+            out |= axis.free_symbols
     return out
 
 

@@ -405,3 +405,136 @@ def test_no_traceback_reaches_a_cli_user(monkeypatch):
     monkeypatch.setattr(command, "_report", broken)
     status, _, err = cli("report", "mobilenet_v1")
     assert status == 2 and err.count("\n") == 1 and "internal error" in err and "boom" in err
+
+
+# ------------------------------------------------------------------ documents and graphs
+
+
+CONV8 = "{kind: conv2d, in_channels: 8, out_channels: 8, kernel_size: 3"
+
+
+def yaml_doc(network: str) -> str:
+    return f"symcost: 1\ninput: {{C: 8, H: 16, W: 16}}\nnetwork: {network}\n"
+
+
+def test_defect_12_a_merge_with_no_inputs_is_refused():
+    doc = ('{"symcost":1,"input":{"C":8,"H":16,"W":16},"network":{"kind":"graph",'
+           '"nodes":[{"name":"a","op":{"kind":"add"},"inputs":[]}]}}')
+    with pytest.raises(sc.SpecFileError, match=r"inputs.*reads no input"):
+        sc.load(doc)
+
+
+@pytest.mark.parametrize("value", ["yes", "on", "y", "off", '"false"', '"yes"', "1", "0.0"])
+def test_defect_17_booleans_only_as_booleans(value):
+    pytest.importorskip("yaml")
+    with pytest.raises(sc.SpecFileError, match=r"bias: must be true or false"):
+        sc.load(yaml_doc(CONV8 + f", bias: {value}}}"), format="yaml")
+    assert sc.load(yaml_doc(CONV8 + ", bias: false}"), format="yaml").bias is False
+
+
+@pytest.mark.parametrize("network, field", [
+    ('{"kind": "softmax", "dim": "1"}', "dim"),
+    ('{"kind": "softmax", "dim": true}', "dim"),
+    ('{"kind": "softmax", "dim": 1.0}', "dim"),
+    ('{"kind": "channel_chunk", "chunks": 2, "index": true}', "index"),
+    ('{"kind": "permute", "dims": [0, 2, 3, 1.0]}', "dims"),
+    ('{"kind": "permute", "dims": [0, true, 2, 3]}', "dims"),
+    ('{"kind": "dropout", "p": "0.5"}', "p"),
+    ('{"kind": "dropout", "p": true}', "p"),
+])
+def test_defect_17_ints_and_numbers_are_read_strictly(network, field):
+    with pytest.raises(sc.SpecFileError, match=rf"network.{field}: must be"):
+        sc.load('{"symcost": 1, "network": ' + network + "}")
+
+
+def test_defect_18_a_width_multiplier_evaluates_at_an_exact_fraction():
+    from fractions import Fraction
+
+    alpha = sympy.Symbol("alpha", positive=True)
+    cost = sc.zoo.mobilenet_v1(alpha=alpha).cost(sc.Shape(C=3, H=224, W=224), "macs")
+    assert cost.evaluate(alpha=sympy.Rational(3, 4)).macs == 325_400_448
+    assert cost.evaluate(alpha=Fraction(3, 4)).macs == 325_400_448
+    assert cost.total.subs(alpha=sympy.Rational(3, 4)).macs == 325_400_448
+    with pytest.raises(sc.ConstraintError, match="alpha"):
+        cost.evaluate(alpha=0.75)  # floats are never exact enough for a formula
+
+
+def test_defect_23_an_empty_sequential_evaluates_to_zero():
+    values = sc.Sequential([]).cost(sc.Shape(C=3, H="H", W="W")).evaluate(H=2, W=2)
+    assert values.total.macs == 0 and values.rows[0][2] == sc.Shape(C=3, H=2, W=2)
+
+
+@pytest.mark.parametrize("build, field", [
+    (lambda: sc.GraphNode(name=3, op=sc.ReLU()), "name"),
+    (lambda: sc.GraphNode(name="a", op=None), "op"),
+    (lambda: sc.GraphNode(name="a\nb", op=sc.ReLU()), "name"),
+])
+def test_defect_24_graph_node_errors_are_spec_errors(build, field):
+    with pytest.raises(sc.SpecError, match=rf"graph node, field '{field}'"):
+        build()
+
+
+def test_defect_25_an_unknown_metric_is_a_symcost_error():
+    cost = sc.ReLU().cost(sc.Shape(C=3, H=4, W=4))
+    with pytest.raises(sc.SymcostError, match="bogus"):
+        sc.ratio(cost, cost, metric="bogus")
+
+
+@pytest.mark.parametrize("shares, words", [
+    ("input", "not an earlier node"),
+    ("relu", "not the same layer"),
+    ("other", "not the same layer"),
+])
+def test_defect_27_shares_must_name_an_identical_earlier_layer(shares, words):
+    conv8 = {"kind": "conv2d", "in_channels": 8, "out_channels": 8, "kernel_size": 3,
+             "padding": 1}
+    nodes = [{"name": "relu", "op": {"kind": "relu"}},
+             {"name": "other", "op": {**conv8, "bias": False}, "inputs": ["relu"]},
+             {"name": "conv", "op": conv8, "inputs": ["other"], "shares": shares}]
+    import json
+
+    doc = json.dumps({"symcost": 1, "network": {"kind": "graph", "nodes": nodes}})
+    with pytest.raises(sc.SpecFileError, match=rf"shares.*{words}"):
+        sc.load(doc)
+
+
+def test_defect_27_sharing_an_identical_layer_still_works():
+    conv8 = sc.Conv2d(in_channels=8, out_channels=8, kernel_size=3, padding=1)
+    g = sc.Graph(nodes=[sc.GraphNode(name="c1", op=conv8),
+                        sc.GraphNode(name="c2", op=conv8, inputs=("c1",), shares="c1")])
+    assert g.cost(sc.Shape(C=8, H=4, W=4)).total.params == 8 * 8 * 9 + 8
+
+
+def test_defect_28_numpy_ints_are_values_and_symbols_are_not():
+    np = pytest.importorskip("numpy")
+    cost = sc.ReLU().cost(sc.Shape(C=3, H="H", W="W"))
+    assert cost.evaluate(H=np.int64(3), W=np.int32(3)).flops == 27
+    with pytest.raises(sc.ConstraintError, match=r"H must be a number.*use subs"):
+        cost.evaluate(H=sympy.Symbol("Q"), W=3)
+
+
+def test_defect_30_chunk_index_must_exist_at_evaluation():
+    cost = sc.ChannelChunk(chunks="K", index=5).cost(sc.Shape(C=8, H=4, W=4))
+    with pytest.raises(sc.ConstraintError, match=r"index 5 does not exist.*K=2"):
+        cost.evaluate(K=2)
+    assert cost.evaluate(K=8).activations == 16
+    with pytest.raises(sc.SpecError, match="index 5 does not exist among 2 chunks"):
+        sc.ChannelChunk(chunks=2, index=5).cost(sc.Shape(C=8, H=4, W=4))
+
+
+def test_defect_31_row_paths_are_unique():
+    x = sc.Shape(C=3, H=4, W=4)
+    with pytest.raises(sc.SpecError, match="two layers have the path 'a'"):
+        sc.Sequential([sc.ReLU(name="a"), sc.ReLU(name="a")]).cost(x)
+    dotted = sc.Graph(nodes=[
+        sc.GraphNode(name="a", op=sc.Sequential([sc.ReLU(name="b")])),
+        sc.GraphNode(name="a.b", op=sc.ReLU(), inputs=("a",))])
+    with pytest.raises(sc.SpecError, match=r"two layers have the path 'a\.b'"):
+        dotted.cost(x)
+    with pytest.raises(sc.SpecError, match="name"):
+        sc.ReLU(name="two\nlines")
+
+
+def test_defect_34_a_lone_surrogate_is_not_a_name():
+    with pytest.raises(sc.SpecFileError, match="name"):
+        sc.load('{"symcost":1,"network":{"kind":"relu","name":"\\ud800"}}')

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import sympy
-from pydantic import BaseModel, ConfigDict, ValidationError, model_serializer
+from pydantic import BaseModel, ConfigDict, ValidationError, model_serializer, model_validator
 
 from ..checks import Constraint, require, size_conditions
 from ..counts import OpCounts
@@ -101,6 +101,19 @@ class Spec(BaseModel):
         with reraise_validation(cls.model_fields["kind"].default or cls.__name__, data, cls):
             super().__init__(**data)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_scalars(cls, data: Any) -> Any:
+        # pydantic's lax mode reads "false", "yes", 1 and 0.0 as booleans and "1", true and
+        # 1.0 as ints; a spec file must say what it means (README: "no guessing")
+        if isinstance(data, Mapping):
+            kinds = _scalar_fields(cls)
+            for name, value in data.items():
+                if name in kinds:
+                    _check_scalar(kinds[name], name, value)
+            check_name(data.get("name"))
+        return data
+
     @model_serializer(mode="wrap")
     def _keep_kind(self, handler):
         # the kind tag is a default, yet a document without it cannot be read back
@@ -188,6 +201,51 @@ class Layer(Spec):
     def output_shape(self, shape: Shape) -> Shape:
         """The shape this layer produces from ``shape``."""
         return self.node(shape).output
+
+
+@functools.cache
+def _scalar_fields(cls: type[Spec]) -> dict[str, str]:
+    """Fields typed bool, int, float or tuple[int, ...]: read strictly."""
+    names = {bool: "bool", int: "int", float: "float", tuple[int, ...]: "ints"}
+    out = {}
+    for name, info in cls.model_fields.items():
+        kind = names.get(info.annotation)  # type: ignore[call-overload,arg-type]
+        if kind is not None:
+            out[name] = kind
+    return out
+
+
+def check_name(name: object, field: str = "name") -> None:
+    """A layer's name becomes a row of every table: one printable line (newlines would
+    break LaTeX/Markdown/CSV rows) of valid text (no lone surrogates)."""
+    if isinstance(name, str) and (not name.isprintable() or _has_surrogate(name)):
+        raise SpecError("a name must be printable text on one line, without control "
+                        f"characters (given {name!r}).", field=field, value=name)
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _check_scalar(kind: str, name: str, value: Any) -> None:
+    if kind == "bool":
+        ok, want = type(value) is bool, "true or false (a boolean, not a string or number)"
+    elif kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        want = "an integer (not a string, boolean or float)"
+    elif kind == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        want = "a number (not a string or boolean)"
+    else:
+        ok = isinstance(value, (tuple, list)) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value)
+        want = "a list of integers (not strings, booleans or floats)"
+    if not ok:
+        raise SpecError(f"must be {want} (given {value!r}).", field=name, value=value)
 
 
 @functools.cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import sympy
 from pydantic import Field, field_validator
 
 from ..checks import divides, require
@@ -99,10 +100,11 @@ class ChannelChunk(Layer):
         constraints = require(divides(self.chunks, shape.C), where=where, field="chunks",
                               value=f"chunks={self.chunks}, C={shape.C}",
                               message="chunks must divide the input channels")
-        if self.chunks.is_Integer and self.index >= self.chunks:
-            raise SpecError(f"index {self.index} does not exist among {self.chunks} chunks. "
-                            f"Use 0 to {self.chunks - 1}.", layer=where, field="index",
-                            value=self.index)
+        constraints += require(
+            sympy.Lt(self.index, self.chunks), where=where, field="index",
+            value=f"index={self.index}, chunks={self.chunks}",
+            message=f"index {self.index} does not exist among {self.chunks} chunks. Use an "
+                    f"index from 0 to {self.chunks - 1}", error=SpecError)
         out = shape.replace(C=shape.C / self.chunks)
         return out, _free(self.kind, out.elements), constraints
 
