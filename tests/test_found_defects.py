@@ -538,3 +538,38 @@ def test_defect_31_row_paths_are_unique():
 def test_defect_34_a_lone_surrogate_is_not_a_name():
     with pytest.raises(sc.SpecFileError, match="name"):
         sc.load('{"symcost":1,"network":{"kind":"relu","name":"\\ud800"}}')
+
+
+# ------------------------------------------------------------------ row 21: from_torch
+
+
+@pytest.mark.parametrize("make, shape, kind", [
+    ("Conv2d(3, 8, 3)", sc.Shape(C=3, H="H", W="W"), "conv2d"),
+    ("Linear(3, 8)", sc.Shape(C=3), "linear"),
+    ("BatchNorm2d(3)", sc.Shape(C=3, H="H", W="W"), "batchnorm2d"),
+    ("ConvTranspose2d(3, 4, 2)", sc.Shape(C=3, H="H", W="W"), "conv_transpose2d"),
+])
+def test_defect_21_a_bare_module_root_is_imported_as_its_layer(make, shape, kind):
+    torch = pytest.importorskip("torch")
+    module = eval("torch.nn." + make, {"torch": torch})
+    graph = sc.from_torch(module, shape)
+    result = graph.cost(shape, "macs")
+    assert result.uncosted == [] and [n.op.kind for n in graph.nodes] == [kind]
+    if kind == "conv2d":
+        assert sympy.expand(result.total.macs - 216 * (sc.dim("H") - 2) * (sc.dim("W") - 2)) == 0
+
+
+@pytest.mark.parametrize("sample, words", [
+    ({"H": -1}, "positive int"), ("abc", "must be a dict"), ({"H": True}, "positive int"),
+    ({"H": 10**6, "W": 10**6}, "elements"), ({"Z": 3}, "not a symbol"),
+])
+def test_defect_21_bad_samples_are_import_errors(sample, words):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(sc.TorchImportError, match=words):
+        sc.from_torch(torch.nn.Conv2d(3, 8, 3), sc.Shape(C=3, H="H", W="W"), sample=sample)
+
+
+def test_defect_21_a_non_module_is_an_import_error():
+    pytest.importorskip("torch")
+    with pytest.raises(sc.TorchImportError, match=r"torch\.nn\.Module"):
+        sc.from_torch("not a module", sc.Shape(C=3, H="H", W="W"))
