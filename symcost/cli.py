@@ -81,6 +81,9 @@ def _resolve(target: str, params: Mapping[str, str], values: Mapping[str, int | 
     A built-in network's H and W are declared multiples of its total stride (floor-free
     closed forms) unless ``values`` holds a size that is not such a multiple.
     """
+    if not target.strip():
+        raise SymcostError("no network given: name a built-in network (symcost list) or a "
+                           "JSON/YAML document.")
     if target.lstrip().startswith("{"):
         if params:
             raise SymcostError("--param applies to built-in networks only.")
@@ -351,6 +354,9 @@ def _ratio(args) -> str:
 
 
 def _dump(args) -> str:
+    if Path(args.network).suffix.lower() in (".json", ".yaml", ".yml"):
+        raise SymcostError(f"dump writes a built-in network as a document; {args.network!r} "
+                           "is already a document (see symcost list for the names).")
     entry = zoo.get(args.network)
     spec = _build(entry, _params(args.param))
     text = dump(spec, args.out, format=args.format,

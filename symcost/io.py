@@ -327,11 +327,13 @@ def load_document(source: str | Path | bytes, *, format: str | None = None) -> D
     if not isinstance(source, str):
         raise SpecFileError(f"load: expected a path or the document's text, got "
                             f"{type(source).__name__}.")
+    source = source.removeprefix("\ufeff")  # a byte-order mark is not part of the document
     return _read_text(source, _format_of(format, None, default=_sniff(source)), "document")
 
 
 def _is_text(source: str) -> bool:
-    return source.lstrip().startswith("{") or "\n" in source or len(source) > 4096
+    return source.lstrip("\ufeff \t\r").startswith(("{", "[")) or "\n" in source \
+        or len(source) > 4096
 
 
 def _sniff(text: str) -> str:
@@ -349,17 +351,19 @@ def _format_of(format: str | None, path: str | Path | None, default: str) -> str
 
 
 def _read_file(path: Path) -> str:
+    shown = str(path) if str(path).isprintable() else repr(str(path))
     try:
         size = path.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
-            raise SpecFileError(f"{path}: {size} bytes, larger than the limit of "
-                                f"{MAX_DOCUMENT_BYTES}.")
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_DOCUMENT_BYTES + 1)
+        if size <= MAX_DOCUMENT_BYTES:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_DOCUMENT_BYTES + 1)
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-        raise SpecFileError(f"{path!r}: cannot read ({getattr(exc, 'strerror', None) or exc})."
+        raise SpecFileError(f"{shown}: cannot read ({getattr(exc, 'strerror', None) or exc})."
                             ) from None
-    return _decode(raw, str(path))
+    if size > MAX_DOCUMENT_BYTES:
+        raise SpecFileError(f"{shown}: {size} bytes, larger than the limit of "
+                            f"{MAX_DOCUMENT_BYTES}.")
+    return _decode(raw, shown)
 
 
 def _decode(raw: bytes, source: str) -> str:
@@ -398,6 +402,9 @@ def _parse_json(text: str, source: str) -> Any:
     except RecursionError:
         raise SpecFileError(f"{source}: nests deeper than {MAX_NESTING} levels.") from None
     except ValueError as exc:  # NaN/Infinity, integers beyond Python's digit limit
+        if "digits" in str(exc):
+            raise SpecFileError(f"{source}: an integer of more than {MAX_INT_DIGITS} digits; "
+                                "sizes that large are not sizes.") from None
         raise SpecFileError(f"{source}: not valid JSON ({exc}).") from None
 
 

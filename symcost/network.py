@@ -484,8 +484,9 @@ class NetworkValues(Reportable):
         return self.total.params
 
     def __repr__(self) -> str:
-        at = ", ".join(f"{k}={v}" for k, v in self.values.items())
-        return (f"NetworkValues({self.network.spec.name or self.network.spec.kind} at {at}, "
+        at = " at " + ", ".join(f"{k}={v}" for k, v in self.values.items()) \
+            if self.values else ""
+        return (f"NetworkValues({self.network.spec.name or self.network.spec.kind}{at}, "
                 f"convention={self.network.convention!r}, macs={self.total.macs:,})")
 
 

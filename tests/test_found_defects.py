@@ -573,3 +573,41 @@ def test_defect_21_a_non_module_is_an_import_error():
     pytest.importorskip("torch")
     with pytest.raises(sc.TorchImportError, match=r"torch\.nn\.Module"):
         sc.from_torch("not a module", sc.Shape(C=3, H="H", W="W"))
+
+
+# ------------------------------------------------------------------ row 33: messages
+
+
+def test_defect_33_file_messages_show_plain_paths_once(tmp_path):
+    with pytest.raises(sc.SpecFileError) as info:
+        sc.load(str(tmp_path / "nosuch.json"))
+    assert str(info.value).startswith(str(tmp_path / "nosuch.json") + ": cannot read")
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (sc.io.MAX_DOCUMENT_BYTES + 1))
+    with pytest.raises(sc.SpecFileError) as info:
+        sc.load(big)
+    assert str(info.value).count(str(big)) == 1 and "PosixPath" not in str(info.value)
+    assert "cannot read" not in str(info.value)
+
+
+def test_defect_33_text_that_starts_like_json_is_text():
+    with pytest.raises(sc.SpecFileError, match="got an array"):
+        sc.load("[1, 2]")
+    assert sc.load('\ufeff{"symcost": 1, "network": {"kind": "relu"}}') == sc.ReLU()
+    with pytest.raises(sc.SpecFileError, match="more than 40 digits"):
+        sc.load('{"symcost": 1, "network": {"kind": "relu", "x": ' + "9" * 5000 + "}}")
+
+
+def test_defect_33_cli_messages():
+    status, _, err = cli("report", "")
+    assert status == 2 and "no network given" in err
+    status, _, err = cli("dump", "file.yaml")
+    assert status == 2 and "already a document" in err
+    status, _, err = cli("report", "mobilenet_v1", "--at", "H=" + "1" * 31)
+    assert status == 2 and "31 digits" in err
+
+
+def test_defect_33_an_empty_evaluation_has_no_dangling_at():
+    values = sc.Sequential([sc.ReLU()]).cost(sc.Shape(C=3, H=2, W=2)).evaluate()
+    assert " at ," not in repr(values) and " at " not in repr(values)
+    assert "\nat \n" not in values.to_text() and not values.to_text().splitlines()[1] == "at "
