@@ -14,7 +14,15 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import sympy
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from .checks import Constraint, require, size_conditions
 from .conventions import Convention, get_convention
@@ -47,11 +55,34 @@ MergeSpec = Annotated[Annotated[Add | Mul | Concat, Field(discriminator="kind")]
                       BeforeValidator(_merge_from_text)]
 
 
+#: The deepest nesting of containers a network may have.
+MAX_CONTAINER_DEPTH = 100
+_CHILD_FIELD = {"residual": "body", "repeat": "body", "parallel": "branches", "graph": "nodes"}
+
+
 class _Container(Spec):
+    _depth: int = PrivateAttr(default=1)
+
     def cost(self, shape: Shape, convention: str | Convention = "seed", *,
              bytes_per_element: int = 4) -> NetworkCost:
         """Propagate ``shape``, price every layer: a :class:`NetworkCost`."""
         return self.analyze(shape, convention, bytes_per_element=bytes_per_element)
+
+    def _children(self) -> list[Spec]:
+        return []
+
+    @model_validator(mode="after")
+    def _bounded_depth(self):
+        # deeper trees exhaust Python's recursion in costing and serialising: refuse them
+        # here, with a message, rather than with a RecursionError later
+        depth = 1 + max((getattr(c, "_depth", 0) for c in self._children()), default=0)
+        if depth > MAX_CONTAINER_DEPTH:
+            raise SpecError(f"containers nest {depth} deep, deeper than the limit of "
+                            f"{MAX_CONTAINER_DEPTH}. Flatten the nesting (a Sequential of "
+                            "Sequentials is one Sequential) or use Repeat.",
+                            field=_CHILD_FIELD.get(self.kind, "layers"), value=depth)
+        self._depth = depth
+        return self
 
 
 def _merge_node(merge, shapes: list[Shape], path: str) -> Node:
@@ -78,6 +109,9 @@ class Sequential(_Container):
         if layers is not None:
             data["layers"] = layers
         super().__init__(**data)
+
+    def _children(self) -> list[Spec]:
+        return list(self.layers)
 
     def node(self, shape: Shape, path: str = "") -> Node:
         children: list[Node] = []
@@ -112,6 +146,9 @@ class Residual(_Container):
     merge: MergeSpec = Add()
     """How the two branches combine."""
 
+    def _children(self) -> list[Spec]:
+        return [self.body] + ([self.shortcut] if self.shortcut is not None else [])
+
     def node(self, shape: Shape, path: str = "") -> Node:
         body = self.body.node(shape, _child_path(path, self.body.name or "body"))
         children = [body]
@@ -140,6 +177,9 @@ class Parallel(_Container):
             data["branches"] = branches
         super().__init__(**data)
 
+    def _children(self) -> list[Spec]:
+        return list(self.branches)
+
     def node(self, shape: Shape, path: str = "") -> Node:
         children = [b.node(shape, _child_path(path, b.name or str(i)))
                     for i, b in enumerate(self.branches)]
@@ -162,6 +202,9 @@ class Repeat(_Container):
     """Number of copies."""
     body: AnyLayer
     """The repeated block; its output shape must equal its input shape."""
+
+    def _children(self) -> list[Spec]:
+        return [self.body]
 
     def node(self, shape: Shape, path: str = "") -> Node:
         where = where_of(path, self.kind)
@@ -273,6 +316,9 @@ class Graph(_Container):
             raise SpecError("is not a node of the graph.", layer="graph", field="output",
                             value=self.output)
         return self
+
+    def _children(self) -> list[Spec]:
+        return [gn.op for gn in self.nodes]
 
     def node(self, shape: Shape, path: str = "") -> Node:
         values = {"input": shape}
