@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import keyword
 import re
 import warnings
@@ -178,12 +179,8 @@ def parse(text: str, *, where: str = "expression") -> sympy.Expr:
                              f"(given {shown!r}). Retype it without look-alike characters.")
     if not text.strip():
         raise DimensionError(f"{where}: empty expression. Give a size such as 'C_in' or '64'.")
-    try:
-        with warnings.catch_warnings():  # '1abc' is a SyntaxWarning before the error we raise
-            warnings.simplefilter("ignore", SyntaxWarning)
-            tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        reason = getattr(exc, "msg", None) or type(exc).__name__
+    tree, reason = _syntax_tree(text.strip())
+    if tree is None:
         raise DimensionError(f"{where}: cannot parse {shown!r} ({reason}). Use names, "
                              "integers, + - * / // ** ( ) and floor/ceil/min/max.") from None
     expr = _Converter(text, where).convert(tree.body, 0)
@@ -193,6 +190,19 @@ def parse(text: str, *, where: str = "expression") -> sympy.Expr:
             raise DimensionError(f"{where}: the power {power.base}**{power.exp} exceeds the "
                                  f"exponent limit of {MAX_EXPONENT} (given {shown!r}).")
     return expr
+
+
+@functools.lru_cache(maxsize=4096)
+def _syntax_tree(text: str) -> tuple[ast.Expression | None, str | None]:
+    """Python's parse of ``text`` (or why it failed), remembered: compiling a long chain
+    such as 'C+C+...+C' takes milliseconds, and a document may repeat it thousands of
+    times. The tree is only read, never changed."""
+    try:
+        with warnings.catch_warnings():  # '1abc' is a SyntaxWarning before the error we raise
+            warnings.simplefilter("ignore", SyntaxWarning)
+            return ast.parse(text, mode="eval"), None
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return None, getattr(exc, "msg", None) or type(exc).__name__
 
 
 class _Converter:
