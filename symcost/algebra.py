@@ -67,13 +67,12 @@ def bounded_expand(expr: sympy.Expr, cap: int = MAX_EXPANDED_TERMS) -> sympy.Exp
 def _expr(value: Any, metric: str, where: str) -> sympy.Expr:
     from .cost import METRICS
 
-    if metric not in METRICS:
-        raise SymcostError(f"{where}: unknown metric {metric!r}. Use one of: "
-                           + ", ".join(METRICS) + ".")
-    if isinstance(value, Cost):
-        return getattr(value, metric)
-    if hasattr(value, "total") and isinstance(value.total, Cost):
-        return getattr(value.total, metric)
+    cost = value if isinstance(value, Cost) else getattr(value, "total", None)
+    if isinstance(cost, Cost):
+        if metric not in METRICS:
+            raise SymcostError(f"{where}: unknown metric {metric!r}. Use one of: "
+                               + ", ".join(METRICS) + ".")
+        return getattr(cost, metric)
     try:
         return sympy.sympify(value, strict=True)
     except sympy.SympifyError:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
+from fractions import Fraction
 from pathlib import Path
 
 from . import zoo
@@ -49,9 +50,16 @@ def _is_decimal(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def _int_values(items: list[str]) -> dict[str, int]:
-    values = {}
+def _int_values(items: list[str]) -> dict[str, int | Fraction]:
+    values: dict[str, int | Fraction] = {}
     for name, text in _assignments(items, "--at").items():
+        num, slash, den = text.partition("/")
+        if slash and _is_decimal(num) and _is_decimal(den) and len(text) <= 61 \
+                and int(den) and int(num):
+            # an exact fraction, for a positive real symbol such as a width multiplier;
+            # evaluate refuses it for a size
+            values[name] = Fraction(int(num), int(den))
+            continue
         if not _is_decimal(text) or int(text) < 1:
             raise SymcostError(f"--at: {name} must be a positive integer written with the "
                                f"digits 0-9 (given {text!r}), e.g. --at {name}=224.")
@@ -74,7 +82,8 @@ def _known_names(values: Mapping[str, object], symbols: set, flag: str = "--at")
             "Remove it: only the symbols of the cost take values.")
 
 
-def _resolve(target: str, params: Mapping[str, str], values: Mapping[str, int | range],
+def _resolve(target: str, params: Mapping[str, str],
+             values: Mapping[str, int | Fraction | range],
              input_shape: Shape | None = None):
     """A spec and its input from a zoo name, a JSON file or an inline JSON spec.
 
@@ -118,7 +127,7 @@ def _resolve(target: str, params: Mapping[str, str], values: Mapping[str, int | 
     return spec, shape
 
 
-def _off_lattice(shape: Shape, values: Mapping[str, int | range]) -> bool:
+def _off_lattice(shape: Shape, values: Mapping[str, int | Fraction | range]) -> bool:
     """Whether some value is not a multiple its symbol is declared to be."""
     multiples = {s.name: getattr(s, "multiple", 1) for axis in shape.axes().values()
                  for s in axis.free_symbols}

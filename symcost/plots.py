@@ -45,7 +45,7 @@ def _total(value: Any) -> Cost:
 
 
 def plot_vs(costs: Mapping[str, Any], vs: str | Sequence[str], values: Iterable[int], *,
-            metric: str = "macs", fixed: Mapping[str, int] | None = None, ax=None,
+            metric: str = "macs", fixed: Mapping[str, Any] | None = None, ax=None,
             logy: bool = False):
     """Plot ``metric`` of each cost against ``vs`` (one name, or several names that take the
     same value, e.g. ``("H", "W")`` for square inputs). Other symbols come from ``fixed``.

@@ -611,3 +611,69 @@ def test_defect_33_an_empty_evaluation_has_no_dangling_at():
     values = sc.Sequential([sc.ReLU()]).cost(sc.Shape(C=3, H=2, W=2)).evaluate()
     assert " at ," not in repr(values) and " at " not in repr(values)
     assert "\nat \n" not in values.to_text() and not values.to_text().splitlines()[1] == "at "
+
+
+def test_defect_26_deep_nesting_is_refused_cleanly(recwarn):
+    import functools
+
+    def nest(depth):
+        return functools.reduce(lambda a, _: sc.Sequential([a]), range(depth), sc.ReLU())
+
+    assert nest(100).cost(sc.Shape(C=3, H="H", W="W")).total.flops == 3 * sc.dim(
+        "H") * sc.dim("W")
+    with pytest.raises(sc.SpecFileError, match="nests deeper than 100 levels"):
+        sc.dump(nest(100))
+    for depth in (150, 500):
+        with pytest.raises(sc.SpecError, match=r"layers.*nest 101 deep.*limit of 100"):
+            nest(depth)
+    assert not recwarn.list
+
+
+@pytest.mark.parametrize("arch", ["large", "small"])
+def test_defect_20_mobilenet_v3_symbolic_width_matches_the_numeric_model_at_one(arch):
+    alpha = sympy.Symbol("alpha", positive=True)
+    build = getattr(sc.zoo, f"mobilenet_v3_{arch}")
+    x = sc.Shape(C=3, H=224, W=224)
+    symbolic = build(width_mult=alpha).cost(x, "macs").evaluate(alpha=1)
+    numeric = build().cost(x, "macs").evaluate()
+    assert (symbolic.params, symbolic.macs) == (numeric.params, numeric.macs)
+
+
+def test_defect_18_cli_at_takes_a_fraction_for_a_real_symbol(tmp_path):
+    doc = tmp_path / "alpha.json"
+    doc.write_text('{"symcost": 1, "symbols": {"alpha": {"integer": false}, "H": {}}, '
+                   '"input": {"C": 3, "H": "H", "W": "H"}, "network": {"kind": "conv2d", '
+                   '"in_channels": 3, "out_channels": "floor(32*alpha)", "kernel_size": 3}}')
+    status, out, _ = cli("report", str(doc), "--at", "alpha=3/4", "H=8", "--convention",
+                         "macs", "--depth", "0")
+    assert status == 0 and f"{24 * 27 * 36:,}" in out
+    status, _, err = cli("report", str(doc), "--at", "alpha=3/4", "H=17/2")
+    assert status == 2 and "H must be a positive int" in err
+
+
+def test_defect_22_a_repeated_expression_is_parsed_once():
+    import importlib
+
+    dims = importlib.import_module("symcost.dims")  # the module, not sc.dims the function
+
+    chain = "+".join(["C"] * 250)[:499]
+    import json
+
+    layer = {"kind": "conv2d", "in_channels": chain, "out_channels": 8, "kernel_size": 3}
+    doc = json.dumps({"symcost": 1, "symbols": {"C": {}},
+                      "input": {"C": "C", "H": "H", "W": "W"},
+                      "network": {"kind": "sequential", "layers": [layer] * 3000}})
+    before = dims._syntax_tree.cache_info().misses
+    with watchdog():
+        with pytest.raises(sc.SpecFileError, match="nests deeper than 40 levels"):
+            sc.load(doc)
+    assert dims._syntax_tree.cache_info().misses - before <= 1
+
+
+def test_compare_conventions_at_checks_the_constraints():
+    comparison = sc.compare_conventions(
+        sc.Conv2d(in_channels=3, out_channels=8, kernel_size=5), sc.Shape(C=3, H="H", W="W"),
+        "fvcore", "torch")
+    assert comparison.at(H=9, W=9).total_a == 8 * 3 * 25 * 25
+    with pytest.raises(sc.ConstraintError, match="does not fit"):
+        comparison.at(H=2, W=2)
