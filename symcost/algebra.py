@@ -7,6 +7,7 @@ Library code prefers ``cancel``/``factor`` to ``simplify`` (faster and predictab
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import sympy
@@ -14,14 +15,64 @@ import sympy
 from .cost import Cost
 from .errors import SymcostError
 
-__all__ = ["ratio", "equivalent", "counterexample"]
+__all__ = ["ratio", "equivalent", "counterexample", "expansion_size", "bounded_expand",
+           "MAX_EXPANDED_TERMS"]
+
+#: The most terms :func:`bounded_expand` lets an expansion produce.
+MAX_EXPANDED_TERMS = 2000
+
+
+def expansion_size(expr: sympy.Basic, cap: int = MAX_EXPANDED_TERMS) -> int:
+    """An upper bound on the number of terms ``sympy.expand(expr)`` produces (arguments of
+    floors and the like included), saturating just above ``cap``: cheap to compute, where
+    the expansion itself can take hours (``(H+1)**64*(W+1)**64`` has 4,225 terms; with a
+    third such factor, 274,625).
+
+    >>> from symcost import dims
+    >>> H, W = dims("H W")
+    >>> expansion_size((H + 1)**2 * (W + 1))
+    6
+    >>> expansion_size((H + 1)**64 * (W + 1)**64 * (H + W)**64) > MAX_EXPANDED_TERMS
+    True
+    """
+    def terms(e: sympy.Basic) -> int:
+        if e.is_Add:
+            return min(cap + 1, sum(terms(a) for a in e.args))
+        if e.is_Mul:
+            out = 1
+            for a in e.args:
+                out = min(cap + 1, out * terms(a))
+            return out
+        if e.is_Pow and e.exp.is_Integer and e.exp > 1:
+            # a sum of t terms to the n-th power has at most C(n + t - 1, t - 1) monomials
+            base = terms(e.base)
+            return min(cap + 1, math.comb(int(e.exp) + base - 1, base - 1))
+        return 1
+
+    total = terms(expr)
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Function) and total <= cap:
+            total += sum(terms(a) for a in node.args)
+    return min(total, cap + 1)
+
+
+def bounded_expand(expr: sympy.Expr, cap: int = MAX_EXPANDED_TERMS) -> sympy.Expr:
+    """``sympy.expand(expr)`` when the result stays below ``cap`` terms, else ``expr``
+    unchanged (the same value, only not multiplied out)."""
+    if expansion_size(expr, cap) > cap:
+        return expr
+    return sympy.expand(expr)
 
 
 def _expr(value: Any, metric: str, where: str) -> sympy.Expr:
-    if isinstance(value, Cost):
-        return getattr(value, metric)
-    if hasattr(value, "total") and isinstance(value.total, Cost):
-        return getattr(value.total, metric)
+    from .cost import METRICS
+
+    cost = value if isinstance(value, Cost) else getattr(value, "total", None)
+    if isinstance(cost, Cost):
+        if metric not in METRICS:
+            raise SymcostError(f"{where}: unknown metric {metric!r}. Use one of: "
+                               + ", ".join(METRICS) + ".")
+        return getattr(cost, metric)
     try:
         return sympy.sympify(value, strict=True)
     except sympy.SympifyError:

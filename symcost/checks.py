@@ -8,6 +8,7 @@ outside the region where it holds.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ import sympy
 
 from .errors import ConstraintError, SpecError
 
-__all__ = ["Constraint", "require", "divides", "decide"]
+__all__ = ["Constraint", "require", "divides", "decide", "size_conditions"]
 
 
 def decide(condition: sympy.Basic | bool) -> bool | None:
@@ -44,9 +45,19 @@ class Constraint:
     def free_symbols(self) -> set[sympy.Symbol]:
         return self.condition.free_symbols
 
-    def check(self, values: Mapping[sympy.Symbol, sympy.Integer]) -> None:
-        """Raise :class:`ConstraintError` when the condition is false at ``values``."""
-        verdict = decide(self.condition.xreplace(values))
+    def check(self, values: Mapping[sympy.Symbol, sympy.Basic]) -> None:
+        """Raise :class:`ConstraintError` when the condition is false at ``values``.
+
+        A condition that cannot even be formed at the values (a modulo by zero, a comparison
+        with an infinity) fails too: it can only come from values outside the region.
+        """
+        try:
+            at = self.condition.xreplace(values)
+            verdict = decide(at)
+            if verdict is None and not at.free_symbols:
+                verdict = False
+        except (ZeroDivisionError, TypeError, ValueError):
+            verdict = False
         if verdict is False:
             shown = ", ".join(f"{s}={values[s]}" for s in
                               sorted(self.free_symbols, key=str) if s in values)
@@ -82,3 +93,47 @@ def require(condition: sympy.Basic, *, where: str, field: str,
 def divides(divisor: sympy.Expr, dividend: sympy.Expr) -> sympy.Basic:
     """The condition ``divisor`` divides ``dividend``."""
     return sympy.Eq(sympy.Mod(dividend, divisor), 0)
+
+
+@functools.lru_cache(maxsize=16384)
+def _size_verdicts(expr: sympy.Expr, lower: int) -> tuple[bool | None, bool | None]:
+    """Is ``expr`` at least ``lower``, is it a whole number: True, False or None (open)."""
+    try:
+        at_least = decide(expr >= lower)
+    except TypeError:  # a comparison sympy cannot form (a non-real value)
+        at_least = False
+    whole = expr.is_integer
+    return at_least, (None if whole is None else bool(whole))
+
+
+def size_conditions(expr: object, *, where: str, field: str,
+                    lower: int = 1) -> list[Constraint]:
+    """The conditions a size relies on: at least ``lower`` and a whole number.
+
+    Raises :class:`SpecError` when one is definitely false; returns what the symbols leave
+    open as deferred constraints (``out_channels="C-8"`` needs C >= 9 at evaluation,
+    ``kernel_size="C/2"`` an even C). Integers were checked when the field was read.
+
+    >>> from symcost import dim
+    >>> [c.condition for c in size_conditions(dim("C") - 8, where="conv2d", field="out")]
+    [C - 8 >= 1]
+    """
+    if not isinstance(expr, sympy.Expr) or expr.is_Integer:
+        return []
+    at_least, whole = _size_verdicts(expr, lower)
+    out: list[Constraint] = []
+    bound = "non-negative" if lower == 0 else f"at least {lower}"
+    if at_least is False:
+        raise SpecError(f"{field} = {expr} is below {lower} for every value of its symbols.",
+                        layer=where, field=field, value=expr)
+    if at_least is None:
+        out += require(expr >= lower, where=where, field=field, value=lambda: expr,
+                       message=lambda: (f"{field} = {expr} must be {bound}. Choose values "
+                                        f"of its symbols that keep it {bound}"))
+    if whole is not True:
+        out += require(sympy.Eq(sympy.Mod(expr, 1), 0), where=where, field=field,
+                       value=lambda: expr,
+                       message=lambda: (f"{field} = {expr} must be a whole number. Choose "
+                                        "values that divide evenly, or use floor()/ceil() "
+                                        "(// in a string)"))
+    return out

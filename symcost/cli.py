@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
+from fractions import Fraction
 from pathlib import Path
 
 from . import zoo
@@ -25,7 +26,7 @@ from .algebra import ratio
 from .conventions import convention_names, get_convention
 from .cost import bind_values
 from .errors import SpecFileError, SymcostError
-from .io import document_schema, dump, load_spec, spec_from_json
+from .io import document_schema, dump, load_spec, spec_from_json, without_multiples
 from .shapes import Shape
 
 __all__ = ["main"]
@@ -44,22 +45,54 @@ def _assignments(items: list[str], flag: str) -> dict[str, str]:
     return out
 
 
-def _int_values(items: list[str]) -> dict[str, int]:
-    values = {}
+def _is_decimal(text: str) -> bool:
+    """ASCII decimal digits only: str.isdigit() also accepts '²²⁴' and '٣٢'."""
+    return text.isascii() and text.isdigit()
+
+
+def _int_values(items: list[str]) -> dict[str, int | Fraction]:
+    values: dict[str, int | Fraction] = {}
     for name, text in _assignments(items, "--at").items():
-        if not text.isdigit() or len(text) > 30:
-            raise SymcostError(f"--at: {name} must be a positive integer (given {text!r}).")
+        num, slash, den = text.partition("/")
+        if slash and _is_decimal(num) and _is_decimal(den) and len(text) <= 61 \
+                and int(den) and int(num):
+            # an exact fraction, for a positive real symbol such as a width multiplier;
+            # evaluate refuses it for a size
+            values[name] = Fraction(int(num), int(den))
+            continue
+        if not _is_decimal(text) or int(text) < 1:
+            raise SymcostError(f"--at: {name} must be a positive integer written with the "
+                               f"digits 0-9 (given {text!r}), e.g. --at {name}=224.")
+        if len(text) > 30:
+            raise SymcostError(f"--at: {name} has {len(text)} digits (given {text[:20]}...); "
+                               "the limit is 30.")
         values[name] = int(text)
     return values
 
 
-def _resolve(target: str, params: dict[str, object], values: Mapping[str, int | range],
+def _known_names(values: Mapping[str, object], symbols: set, flag: str = "--at") -> None:
+    """Every name given a value must be a symbol of the result: a typo, or N=8 on a network
+    whose batch is fixed at 1, would otherwise be ignored while the header shows it."""
+    names = {s.name for s in symbols}
+    unknown = [n for n in values if n not in names]
+    if unknown:
+        raise SymcostError(
+            f"{flag}: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not a "
+            f"symbol of this cost (its symbols: {', '.join(sorted(names)) or 'none'}). "
+            "Remove it: only the symbols of the cost take values.")
+
+
+def _resolve(target: str, params: Mapping[str, str],
+             values: Mapping[str, int | Fraction | range],
              input_shape: Shape | None = None):
     """A spec and its input from a zoo name, a JSON file or an inline JSON spec.
 
     A built-in network's H and W are declared multiples of its total stride (floor-free
     closed forms) unless ``values`` holds a size that is not such a multiple.
     """
+    if not target.strip():
+        raise SymcostError("no network given: name a built-in network (symcost list) or a "
+                           "JSON/YAML document.")
     if target.lstrip().startswith("{"):
         if params:
             raise SymcostError("--param applies to built-in networks only.")
@@ -78,28 +111,85 @@ def _resolve(target: str, params: dict[str, object], values: Mapping[str, int | 
         if shape is None:
             raise SpecFileError(f"{path}: the document has no 'input' shape. Add "
                                 '"input": {"C": 3, "H": "H", "W": "W"} next to "network".')
+        if _off_lattice(shape, values):
+            # the closed form assumes the declared multiples; these values need the floors
+            spec, plain = without_multiples(spec, shape)
+            shape = plain or shape
         return spec, shape
     entry = zoo.get(target)
     spec = _build(entry, params)
     if input_shape is not None:
         return spec, input_shape
     shape = entry.input(multiple=True)
-    if values:
+    if _off_lattice(shape, values):
         # a value that is not a multiple of the total stride needs the exact floors
-        multiples = {s.name: getattr(s, "multiple", 1) for axis in shape.axes().values()
-                     for s in axis.free_symbols}
-        if any(v % multiples.get(k, 1) for k, vs in values.items()
-               for v in (vs if isinstance(vs, range) else [vs])):
-            shape = entry.input(multiple=False)
+        shape = entry.input(multiple=False)
     return spec, shape
 
 
-def _build(entry: zoo.ZooEntry, params: dict[str, object]):
-    """A built-in network from its builder and the --param arguments."""
+def _off_lattice(shape: Shape, values: Mapping[str, int | Fraction | range]) -> bool:
+    """Whether some value is not a multiple its symbol is declared to be."""
+    multiples = {s.name: getattr(s, "multiple", 1) for axis in shape.axes().values()
+                 for s in axis.free_symbols}
+    return any(v % multiples.get(k, 1) for k, vs in values.items()
+               for v in (vs if isinstance(vs, range) else [vs]))
+
+
+_TRUE, _FALSE = ("true", "1"), ("false", "0")
+
+
+def _typed_params(entry: zoo.ZooEntry, params: Mapping[str, str]) -> dict[str, object]:
+    """--param values converted by the builder's annotations, strictly: a flag takes
+    true/false/1/0 (so 'False' and 'no' never turn it on), an int takes decimal digits."""
+    import inspect
+
     try:
-        return entry.build(**params)
-    except TypeError as exc:  # an unknown builder keyword
-        raise SymcostError(f"--param: {exc}.") from None
+        signature = inspect.signature(entry.build)
+    except (TypeError, ValueError):  # pragma: no cover - builders are plain functions
+        signature = None
+    out: dict[str, object] = {}
+    for name, text in params.items():
+        parameter = signature.parameters.get(name) if signature else None
+        if signature is not None and parameter is None and not any(
+                p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+            known = [p for p in signature.parameters if not p.startswith("_")]
+            raise SymcostError(f"--param: {entry.name} has no parameter {name!r}. Its "
+                               f"parameters: {', '.join(known) or 'none'}.")
+        annotation = str(getattr(parameter, "annotation", "")).replace("<class '", "")
+        kind = annotation.strip("'>").split(" ")[0].split("|")[0]
+        if kind == "bool":
+            if text.lower() not in _TRUE + _FALSE:
+                raise SymcostError(f"--param: {name} is a flag; give true or false (given "
+                                   f"{text!r}).")
+            out[name] = text.lower() in _TRUE
+        elif kind == "int":
+            if not _is_decimal(text.lstrip("-")) or len(text) > 30:
+                raise SymcostError(f"--param: {name} must be an integer (given {text!r}).")
+            out[name] = int(text)
+        elif kind == "float":
+            try:
+                out[name] = float(text)
+            except ValueError:
+                raise SymcostError(f"--param: {name} must be a number (given {text!r})."
+                                   ) from None
+        elif text.lower() in _TRUE[:1] + _FALSE[:1] + ("yes", "no", "on", "off"):
+            raise SymcostError(f"--param: {name} is not a flag (given {text!r}).")
+        else:
+            out[name] = int(text) if _is_decimal(text) and len(text) <= 30 else text
+    return out
+
+
+def _build(entry: zoo.ZooEntry, params: Mapping[str, str]):
+    """A built-in network from its builder and the --param arguments."""
+    typed = _typed_params(entry, params)
+    try:
+        return entry.build(**typed)
+    except SymcostError:
+        raise
+    except (TypeError, ValueError, ArithmeticError) as exc:  # e.g. round_nearest=0
+        shown = ", ".join(f"{k}={v}" for k, v in params.items())
+        raise SymcostError(f"--param: {entry.name} cannot be built with {shown} "
+                           f"({type(exc).__name__}: {exc}). Check the values.") from None
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -156,9 +246,8 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _params(items: list[str]) -> dict[str, object]:
-    return {k: int(v) if v.isdigit() else v
-            for k, v in _assignments(items, "--param").items()}
+def _params(items: list[str]) -> dict[str, str]:
+    return _assignments(items, "--param")  # typed by _build, from the builder's signature
 
 
 def _report(args) -> str:
@@ -166,6 +255,8 @@ def _report(args) -> str:
     values = _int_values(args.at)
     spec, shape = _resolve(args.network, _params(args.param), values)
     result = spec.analyze(shape, convention)
+    if values:
+        _known_names(values, _symbols_of(result))
     shown = result.evaluate(values) if values else result
     if args.format == "latex-macros":
         return shown.to_latex_macros(depth=args.depth or 0)
@@ -173,16 +264,37 @@ def _report(args) -> str:
             "json": shown.to_json, "csv": shown.to_csv}[args.format](args.depth)
 
 
+def _symbols_of(result) -> set:
+    """Every symbol a network cost depends on: its rows, its constraints, its shapes."""
+    out = set(result.total.free_symbols)
+    for row in result.rows:
+        out |= row.cost.free_symbols
+        for axis in row.output.axes().values():
+            out |= axis.free_symbols
+    for axis in result.input.axes().values():
+        out |= axis.free_symbols
+    return out
+
+
+#: The most points ``symcost plot`` draws.
+MAX_PLOT_POINTS = 10_000
+
+
 def _range(text: str) -> range:
     parts = text.split(":")
-    if len(parts) not in (2, 3) or not all(p.strip().isdigit() for p in parts):
+    if len(parts) not in (2, 3) or not all(_is_decimal(p.strip()) and len(p.strip()) <= 30
+                                           for p in parts):
         raise SymcostError(f"--range: expected START:STOP or START:STOP:STEP with positive "
                            f"integers (given {text!r}), e.g. --range 64:512:32.")
     start, stop, *rest = (int(p) for p in parts)
     step = rest[0] if rest else max(1, (stop - start) // 32)
     if start < 1 or stop < start or step < 1:
         raise SymcostError(f"--range: need 1 <= START <= STOP and STEP >= 1 (given {text!r}).")
-    return range(start, stop + 1, step)
+    values = range(start, stop + 1, step)
+    if len(values) > MAX_PLOT_POINTS:
+        raise SymcostError(f"--range: {len(values):,} points (given {text!r}); the limit is "
+                           f"{MAX_PLOT_POINTS:,}. Use a larger STEP.")
+    return values
 
 
 def _plot(args) -> str:
@@ -192,6 +304,7 @@ def _plot(args) -> str:
     values = _int_values(args.at)
     spec, shape = _resolve(args.network, _params(args.param), {**values, args.vs: xs})
     result = spec.analyze(shape, get_convention(args.convention))
+    _known_names(values, _symbols_of(result))
     free = {s.name for s in result.total.free_symbols}
     if args.vs not in free:
         raise SymcostError(f"--vs: {args.vs!r} is not a dimension of this network's cost "
@@ -206,9 +319,18 @@ def _plot(args) -> str:
     ax = plot_vs({spec.name or args.network: result}, tied, xs, metric=args.metric,
                  fixed=values)
     ax.set_title(f"{spec.name or args.network}: {args.metric} ({args.convention})")
-    out = args.out or f"{Path(args.network).stem}_{args.metric}.png"
+    out = Path(args.out or f"{Path(args.network).stem}_{args.metric}.png")
+    if not out.suffix:
+        out = out.with_suffix(".png")  # what matplotlib would write; say so
+    supported = ax.figure.canvas.get_supported_filetypes()
+    if out.suffix[1:].lower() not in supported:
+        raise SymcostError(f"--out: cannot write a {out.suffix} file ({out}). Use one of: "
+                           + ", ".join("." + k for k in sorted(supported)) + ".")
     ax.figure.tight_layout()
-    ax.figure.savefig(out, dpi=120)
+    try:
+        ax.figure.savefig(out, dpi=120)
+    except OSError as exc:
+        raise SymcostError(f"--out: cannot write {out} ({exc.strerror or exc}).") from None
     return f"wrote {out}\n"
 
 
@@ -229,14 +351,21 @@ def _ratio(args) -> str:
     out = f"{value}\n"
     values = _int_values(args.at)
     if values:
+        _known_names(values, costs[0].free_symbols | costs[1].free_symbols)
+        for cost in costs:  # the values must keep both formulas' conditions
+            cost.subs(values)
         at = bind_values(value.free_symbols, values)
         exact = value.xreplace(at)
         out += f"at {', '.join(f'{k}={v}' for k, v in values.items())}: {exact}"
-        out += f" = {float(exact):.4g}\n" if not exact.is_Integer else "\n"
+        out += f" = {float(exact):.4g}\n" if exact.is_Rational and not exact.is_Integer \
+            else "\n"
     return out
 
 
 def _dump(args) -> str:
+    if Path(args.network).suffix.lower() in (".json", ".yaml", ".yml"):
+        raise SymcostError(f"dump writes a built-in network as a document; {args.network!r} "
+                           "is already a document (see symcost list for the names).")
     entry = zoo.get(args.network)
     spec = _build(entry, _params(args.param))
     text = dump(spec, args.out, format=args.format,
@@ -248,6 +377,10 @@ def _schema() -> str:
     import json
 
     return json.dumps(document_schema(), indent=2) + "\n"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -269,7 +402,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             out = _report(args)
     except SymcostError as exc:
-        print(f"symcost: error: {exc}", file=sys.stderr)
+        print(f"symcost: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # no traceback reaches a user: one line, exit 2
+        print(f"symcost: error: internal error ({type(exc).__name__}: {_one_line(exc)}); "
+              "please report it as a symcost bug with the command line.", file=sys.stderr)
         return 2
     sys.stdout.write(out)
     return 0

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 
 import sympy
 
+from .algebra import bounded_expand
+from .checks import Constraint
 from .conventions import Convention, describe_rule, get_convention
 from .cost import bind_values
 from .layers.base import Spec
@@ -58,11 +60,20 @@ class ConventionComparison:
     total_a: sympy.Expr
     total_b: sympy.Expr
     rows: list[KindDifference] = field(default_factory=list)
+    constraints: tuple[Constraint, ...] = ()
+    """The conditions the formulas hold under (output sizes at least 1, ...)."""
 
     def at(self, **values: int) -> ConventionComparison:
-        """The same comparison with every symbol replaced by a number (exact integers)."""
-        symbols = set().union(self.total_a.free_symbols, self.total_b.free_symbols)
+        """The same comparison with every symbol replaced by a number (exact integers).
+
+        Raises :class:`~symcost.ConstraintError` when the values break a condition of the
+        network, as :meth:`~symcost.Cost.evaluate` does.
+        """
+        symbols = set().union(self.total_a.free_symbols, self.total_b.free_symbols,
+                              *(c.free_symbols for c in self.constraints))
         mapping = bind_values(symbols, values)
+        for constraint in self.constraints:
+            constraint.check(mapping)
 
         def num(e):
             return sympy.Integer(e.xreplace(mapping))
@@ -108,11 +119,11 @@ def compare_conventions(net: Spec, shape: Shape, a: str | Convention, b: str | C
         entry[2] += getattr(row_b.cost, mb)
     rows = []
     for kind, (count, va, vb) in by_kind.items():
-        if sympy.expand(va - vb) != 0:
+        if bounded_expand(va - vb) != 0:  # too large to expand: shown as a difference
             rows.append(KindDifference(kind, count, _rule_text(ca, ma, kind),
                                        _rule_text(cb, mb, kind), va, vb))
     return ConventionComparison(ca.name, cb.name, ma, mb, getattr(ra.total, ma),
-                                getattr(rb.total, mb), rows)
+                                getattr(rb.total, mb), rows, ra.total.constraints)
 
 
 def _rule_text(conv: Convention, metric: str, kind: str) -> str:

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, cast
 
 import sympy
 
+from .algebra import bounded_expand
 from .cost import Cost
 from .counts import FAMILIES, OPS
 from .errors import CensusError, ConventionError, UnknownConventionError
@@ -142,8 +143,9 @@ def linear(rule: Mapping[str, int], census: Census) -> sympy.Expr:
     terms = [t for t in terms if t != 0]
     if len(terms) < 2:
         return terms[0] if terms else sympy.Integer(0)
-    # several terms often cancel (n − 1 adds + 1 divide = n): expand to show it
-    return sympy.expand(sympy.Add(*terms))
+    # several terms often cancel (n − 1 adds + 1 divide = n): expand to show it, unless
+    # the expansion would be huge (products of high powers): the sum is as exact
+    return bounded_expand(sympy.Add(*terms))
 
 
 def every_family(rule: Rule, **overrides: Rule) -> dict[str, Rule]:

@@ -165,16 +165,24 @@ class Cost:
         return CostValues(**ints, counts=counts, convention=self.convention, parts=parts)
 
     def lambdify(self, *names: str | sympy.Symbol, metric: str = "macs"):
-        """A fast function of the named symbols computing one metric with integer arithmetic.
+        """A fast function of the named symbols computing one metric: exact, or it refuses.
 
-        Works on Python ints (exact at any size) and on NumPy integer arrays (vectorised).
-        Arguments bind by name: ``f = cost.lambdify("H", "W"); f(H=224, W=224)``; positional
-        arguments follow ``names``.
+        Works on Python ints (exact at any size) and on NumPy integer arrays (vectorised;
+        the result is ``int64`` when every value fits, else an object array of Python ints,
+        never a silent wrap-around). Arguments bind by name:
+        ``f = cost.lambdify("H", "W"); f(H=224, W=224)``; positional arguments follow
+        ``names``.
+
+        The rule is :meth:`evaluate`'s: values must be positive integers, multiples of a
+        declared ``multiple_of`` (the closed form assumes it; build with a plain ``dim`` for
+        exact floors everywhere), and must keep every condition of the cost whose symbols
+        are all among ``names`` (output sizes at least 1, groups dividing channels); a value
+        that breaks one raises :class:`ConstraintError` naming it and the condition.
         """
         if metric not in METRICS:
             raise SymcostError(f"lambdify: unknown metric {metric!r}. Use one of: "
                                + ", ".join(METRICS) + ".")
-        return int_lambdify(getattr(self, metric), names)
+        return int_lambdify(getattr(self, metric), names, self.constraints)
 
     # ------------------------------------------------------------------ display
     def __repr__(self) -> str:
@@ -222,6 +230,7 @@ def _to_int(value: sympy.Expr, what: str) -> int:
 
 def _by_symbol(symbols: set[sympy.Symbol], values: Mapping[str | sympy.Symbol, Any],
                partial: bool) -> dict[sympy.Symbol, sympy.Expr]:
+    # evaluate (partial=False) takes numbers only; subs also takes expressions
     by_name: dict[str, list[sympy.Symbol]] = {}
     for s in symbols:
         by_name.setdefault(s.name, []).append(s)
@@ -233,7 +242,7 @@ def _by_symbol(symbols: set[sympy.Symbol], values: Mapping[str | sympy.Symbol, A
             unused.append(str(name))
             continue
         for sym in by_name[name]:
-            mapping[sym] = _checked_value(sym, value)
+            mapping[sym] = _checked_value(sym, value, numbers_only=not partial)
     if not partial:
         missing = sorted({s.name for s in symbols if s not in mapping})
         if missing:
@@ -247,9 +256,28 @@ def bind_values(symbols: set[sympy.Symbol],
     return _by_symbol(symbols, values, partial=False)
 
 
-def _checked_value(sym: sympy.Symbol, value: Any) -> sympy.Expr:
+def _checked_value(sym: sympy.Symbol, value: Any, numbers_only: bool = False) -> sympy.Expr:
+    import operator
+    from fractions import Fraction
+
     if isinstance(value, sympy.Basic) and not value.is_Number:
+        if numbers_only:
+            raise ConstraintError(f"evaluate: {sym.name} must be a number (given {value}). "
+                                  "To substitute an expression, use subs().")
         return value  # symbolic substitution (subs)
+    if sym.is_integer is not True and not isinstance(value, (bool, float)) \
+            and isinstance(value, (int, Fraction, sympy.Rational)):
+        # a positive real symbol (a width multiplier): an exact fraction such as 3/4
+        number = sympy.Rational(value.numerator, value.denominator) \
+            if isinstance(value, Fraction) else sympy.Rational(value)
+        if number <= 0:
+            raise ConstraintError(f"evaluate: {sym.name} must be positive (given {value}).")
+        return number
+    if not isinstance(value, bool) and not isinstance(value, (int, sympy.Integer)):
+        try:  # a NumPy integer, or anything else that is exactly an int
+            value = operator.index(value)
+        except TypeError:
+            pass
     if isinstance(value, bool) or not isinstance(value, (int, sympy.Integer)):
         raise ConstraintError(f"evaluate: {sym.name} must be a positive int (given "
                               f"{value!r}). Sizes are whole numbers; round first.")
@@ -277,7 +305,10 @@ def _integerize(expr: sympy.Expr) -> sympy.Expr:
     expr = expr.replace(
         lambda e: isinstance(e, (sympy.floor, sympy.ceiling)),
         lambda e: _split_division(e.args[0], ceil=isinstance(e, sympy.ceiling)))
-    return _split_division(expr, ceil=False) if _has_fraction(expr) else expr
+    if not _has_fraction(expr):
+        return expr
+    num, den = sympy.fraction(sympy.together(expr))
+    return num if den == 1 else _ExactDiv(num, den)
 
 
 def _has_fraction(expr: sympy.Expr) -> bool:
@@ -301,6 +332,9 @@ def _printer():
     class _IntPrinter(PythonCodePrinter):
         def _print__FloorDiv(self, e):
             return f"(({self._print(e.args[0])}) // ({self._print(e.args[1])}))"
+
+        def _print__ExactDiv(self, e):
+            return f"_exact({self._print(e.args[0])}, {self._print(e.args[1])})"
 
         def _print_Min(self, e):
             return "_min(" + ", ".join(self._print(a) for a in e.args) + ")"
@@ -344,17 +378,203 @@ def _where(cond, a, b):
     return a if cond else b
 
 
-def int_lambdify(expr: sympy.Expr, names: Iterable[str | sympy.Symbol]):
-    """Compile ``expr`` to a function of ``names`` using only integer arithmetic."""
+def _scalar(name: str, value: Any, symbol: sympy.Symbol) -> Any:
+    """One argument of a lambdified function, as an exact Python number, checked."""
+    import operator
+
+    if isinstance(value, bool):
+        raise ConstraintError(f"lambdify: {name} must be a positive int (given {value!r}).")
+    if symbol.is_integer:
+        try:
+            number: Any = operator.index(value)  # int, numpy integer, sympy Integer
+        except TypeError:
+            raise ConstraintError(f"lambdify: {name} must be a positive int (given "
+                                  f"{value!r}). Sizes are whole numbers; round first.") from None
+    else:
+        from fractions import Fraction
+
+        if isinstance(value, sympy.Rational):
+            value = Fraction(int(value.p), int(value.q))
+        if not isinstance(value, (int, Fraction)):
+            raise ConstraintError(f"lambdify: {name} must be an exact positive number, an "
+                                  f"int or a Fraction (given {value!r}).")
+        number = value
+    if number <= 0:
+        raise ConstraintError(f"lambdify: {name} must be positive (given {value!r}).")
+    m = multiple_of(symbol)
+    if m != 1 and number % m:
+        raise ConstraintError(
+            f"lambdify: {name} = {number} is not a multiple of {m}, which its closed form "
+            f"assumes (dim({name!r}, multiple_of={m})). Evaluate at multiples of {m}, or "
+            f"build the cost with dim({name!r}) for exact floors at every value.")
+    return number
+
+
+def _argument(name: str, value: Any, symbol: sympy.Symbol) -> Any:
+    """A scalar (checked, exact) or a numpy array (checked, as Python ints: no overflow)."""
+    if not (hasattr(value, "shape") and hasattr(value, "dtype")) or value.shape == ():
+        return _scalar(name, value.item() if hasattr(value, "item") else value, symbol)
+    import numpy as np
+
+    if value.dtype.kind not in "iu":
+        raise ConstraintError(f"lambdify: {name} must be an integer array (given dtype "
+                              f"{value.dtype}). Sizes are whole numbers.")
+    if value.size and value.min() < 1:
+        raise ConstraintError(f"lambdify: {name} must be positive (given {value.min()}).")
+    m = multiple_of(symbol)
+    if m != 1 and value.size and np.any(value % m):
+        bad = value[value % m != 0].flat[0]
+        raise ConstraintError(
+            f"lambdify: {name} = {bad} is not a multiple of {m}, which its closed form "
+            f"assumes (dim({name!r}, multiple_of={m})). Evaluate at multiples of {m}, or "
+            f"build the cost with dim({name!r}) for exact floors at every value.")
+    return value.astype(object)  # Python ints: exact at any size
+
+
+def _result(value: Any) -> Any:
+    """Python int for scalars; int64 array when every value fits, else Python ints."""
+    if not (hasattr(value, "shape") and hasattr(value, "dtype")):
+        return int(value)
+    import numpy as np
+
+    if value.dtype == object:
+        flat = [int(v) for v in value.flat]
+        if all(-2**63 <= v < 2**63 for v in flat):
+            return np.array(flat, dtype=np.int64).reshape(value.shape)
+    return value
+
+
+def _exact(num: Any, den: Any) -> Any:
+    """num / den, refusing when it is not a whole number (a formula used where it does not
+    hold would be silently floored)."""
+    q = num // den
+    rest = num - q * den
+    if hasattr(rest, "shape") and hasattr(rest, "any"):
+        wrong = bool(rest.any())
+    else:
+        wrong = rest != 0
+    if wrong:
+        raise ConstraintError("lambdify: the formula does not give a whole number at these "
+                              "values, so it does not hold there; check the values against "
+                              "the cost's constraints.")
+    return q
+
+
+class _ExactDiv(sympy.Function):
+    """p/q known to be a whole number, printed as ``_exact(p, q)``."""
+
+    nargs = 2
+
+
+def _exact_lambdify(expr: sympy.Basic, args: list[sympy.Symbol]):
+    """A function evaluating ``expr`` (a size or a condition) in exact rational arithmetic on
+    Python numbers: fractions stay fractions, floors are exact, nothing is a float."""
+    from fractions import Fraction
+    from math import ceil, floor
+
+    from sympy.printing.pycode import PythonCodePrinter
+
+    class _ExactPrinter(PythonCodePrinter):
+        def _print_Rational(self, e):
+            return f"_Q({e.p}, {e.q})"
+
+        def _print_Half(self, e):
+            return "_Q(1, 2)"
+
+        def _print_Pow(self, e, rational=False):
+            if e.exp.is_Integer and e.exp < 0:
+                return f"(_Q(1) / ({self._print(e.base)})**{-int(e.exp)})"
+            return f"(({self._print(e.base)})**{self._print(e.exp)})"
+
+        def _print_floor(self, e):
+            return f"_floor({self._print(e.args[0])})"
+
+        def _print_ceiling(self, e):
+            return f"_ceil({self._print(e.args[0])})"
+
+        def _print_Min(self, e):
+            return "min(" + ", ".join(self._print(a) for a in e.args) + ")"
+
+        def _print_Max(self, e):
+            return "max(" + ", ".join(self._print(a) for a in e.args) + ")"
+
+        def _print_Piecewise(self, e):
+            out = "None"
+            for value, cond in reversed(e.args):
+                out = f"(({self._print(value)}) if ({self._print(cond)}) else ({out}))"
+            return out
+
+    return sympy.lambdify(args, expr, modules=[{"_Q": Fraction, "_floor": floor,
+                                                "_ceil": ceil}],
+                          printer=_ExactPrinter({"fully_qualified_modules": False,
+                                                 "inline": True,
+                                                 "allow_unknown_functions": False}),
+                          docstring_limit=0)
+
+
+def _check_compiled(checks, names: list[str], values: list[Any]) -> None:
+    """Run compiled constraints at every point of the (broadcast) arguments."""
+    if not checks:
+        return
+    arrays = [v for v in values if hasattr(v, "shape")]
+    if arrays:
+        import numpy as np
+
+        grids = np.broadcast_arrays(*[np.asarray(v, dtype=object) for v in values])
+        seen = set()
+        points = []
+        for point in zip(*(g.flat for g in grids)):
+            if point not in seen:
+                seen.add(point)
+                points.append(point)
+    else:
+        points = [tuple(values)]
+    for point in points:
+        for constraint, fn in checks:
+            try:
+                ok = bool(fn(*point))
+            except (ZeroDivisionError, TypeError, ValueError):
+                ok = False
+            if not ok:
+                shown = ", ".join(f"{n}={v}" for n, v in zip(names, point))
+                raise ConstraintError(f"{constraint.where}, field {constraint.field!r}: "
+                                      f"{constraint.message} (fails at {shown}).")
+
+
+def int_lambdify(expr: sympy.Expr, names: Iterable[str | sympy.Symbol],
+                 constraints: Iterable[Constraint] = ()):
+    """Compile ``expr`` to a function of ``names`` that is exact or refuses.
+
+    Arguments are checked like :meth:`Cost.evaluate` checks them (positive integers, declared
+    multiples), and so is every constraint whose symbols are all among ``names``; a value
+    that breaks one raises :class:`ConstraintError` naming the value and the condition.
+    Integer arithmetic only: Python ints stay exact at any size, and NumPy arrays are
+    computed as Python ints, returned as ``int64`` when every value fits (else as an object
+    array of Python ints), so nothing wraps around silently.
+    """
     names = [n.name if isinstance(n, sympy.Symbol) else str(n) for n in names]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise SymcostError(f"lambdify: {', '.join(duplicated)} named more than once "
+                           f"(given {', '.join(names)}). Name each symbol once.")
+    expr = sympy.sympify(expr)
     free = {s.name: s for s in expr.free_symbols}
     missing = sorted(set(free) - set(names))
     if missing:
         raise UnboundDimensionError(missing)
-    args = [free.get(n, sympy.Symbol(n)) for n in names]
-    body = _integerize(sympy.sympify(expr))
-    fn = sympy.lambdify(args, body, modules=[{"_min": _min, "_max": _max, "_where": _where}],
+    constraints = list(constraints)
+    known = dict(free)
+    for c in constraints:
+        for s in c.free_symbols:
+            known.setdefault(s.name, s)
+    args = [known.get(n, sympy.Symbol(n, positive=True, integer=True)) for n in names]
+    body = _integerize(expr)
+    fn = sympy.lambdify(args, body, modules=[{"_min": _min, "_max": _max, "_where": _where,
+                                              "_exact": _exact}],
                         printer=_printer(), docstring_limit=0)
+    given = set(args)
+    checks = [(c, _exact_lambdify(c.condition, args)) for c in constraints
+              if c.free_symbols and c.free_symbols <= given]
 
     def bound(*positional, **keywords):
         if positional:
@@ -365,9 +585,10 @@ def int_lambdify(expr: sympy.Expr, names: Iterable[str | sympy.Symbol]):
         absent = [n for n in names if n not in keywords]
         if absent or set(keywords) - set(names):
             raise UnboundDimensionError(absent, sorted(set(keywords) - set(names)))
-        return fn(*(keywords[n] for n in names))
+        values = [_argument(n, keywords[n], s) for n, s in zip(names, args)]
+        _check_compiled(checks, names, values)
+        return _result(fn(*values))
 
     bound.__doc__ = f"{expr} as an integer function of {', '.join(names)}"
     bound.source = fn  # type: ignore[attr-defined]
     return bound
-

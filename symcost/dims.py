@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
+import keyword
 import re
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import sympy
@@ -22,7 +25,8 @@ from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from .errors import DimensionError
 
 __all__ = ["dim", "dims", "parse", "as_expr", "Dim", "NonNegDim", "DimPair", "NonNegDimPair",
-           "Padding", "dim_to_json", "multiple_of", "declared", "is_dim"]
+           "Padding", "PADDING_MODES", "SizeField", "dim_to_json", "multiple_of", "declared",
+           "is_dim"]
 
 #: Longest string accepted as an expression, in characters.
 MAX_EXPR_LENGTH = 500
@@ -38,7 +42,15 @@ _FUNCTIONS = {
     "floor": sympy.floor, "ceil": sympy.ceiling, "ceiling": sympy.ceiling,
     "min": sympy.Min, "Min": sympy.Min, "max": sympy.Max, "Max": sympy.Max,
 }
-_RESERVED = set(_FUNCTIONS) | {"True", "False", "None", "oo", "nan", "zoo", "I", "E", "pi"}
+# sympy's constants and special values, and the spellings of infinity and not-a-number a user
+# may try: read as sizes they would be free symbols that mean something else ('S', sympy's
+# singleton registry, is an ordinary name here: cross-attention's key length)
+_RESERVED = set(_FUNCTIONS) | {"True", "False", "None", "oo", "nan", "zoo", "I", "E", "pi",
+                               "inf", "Inf", "INF", "infinity", "Infinity", "NaN", "NAN"}
+#: The padding modes a ``padding`` field accepts, spelled exactly so.
+PADDING_MODES = ("same", "valid")
+# words that name a padding mode in some framework; never a size, whatever the case
+_MODE_WORDS = {"same", "valid", "full", "causal", "zeros", "reflect", "replicate", "circular"}
 
 
 class _MultipleDim(sympy.Symbol):
@@ -62,11 +74,13 @@ class _MultipleDim(sympy.Symbol):
 
 
 def _check_name(name: object, where: str) -> str:
-    if not isinstance(name, str) or not _NAME_RE.match(name) or name in _RESERVED:
+    if not isinstance(name, str) or not _NAME_RE.match(name) or name in _RESERVED \
+            or keyword.iskeyword(name) or keyword.issoftkeyword(name):
         raise DimensionError(
             f"{where}: {name!r} is not a usable dimension name. Use letters, digits and "
             "underscores, starting with a letter, e.g. 'C_in' or 'H'; names of functions "
-            "(floor, ceil, min, max) and sympy constants are reserved.")
+            "(floor, ceil, min, max), sympy constants and special values (E, I, pi, oo, inf, "
+            "nan) and Python keywords (lambda, if, class) are reserved.")
     return name
 
 
@@ -166,12 +180,8 @@ def parse(text: str, *, where: str = "expression") -> sympy.Expr:
                              f"(given {shown!r}). Retype it without look-alike characters.")
     if not text.strip():
         raise DimensionError(f"{where}: empty expression. Give a size such as 'C_in' or '64'.")
-    try:
-        with warnings.catch_warnings():  # '1abc' is a SyntaxWarning before the error we raise
-            warnings.simplefilter("ignore", SyntaxWarning)
-            tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        reason = getattr(exc, "msg", None) or type(exc).__name__
+    tree, reason = _syntax_tree(text.strip())
+    if tree is None:
         raise DimensionError(f"{where}: cannot parse {shown!r} ({reason}). Use names, "
                              "integers, + - * / // ** ( ) and floor/ceil/min/max.") from None
     expr = _Converter(text, where).convert(tree.body, 0)
@@ -181,6 +191,19 @@ def parse(text: str, *, where: str = "expression") -> sympy.Expr:
             raise DimensionError(f"{where}: the power {power.base}**{power.exp} exceeds the "
                                  f"exponent limit of {MAX_EXPONENT} (given {shown!r}).")
     return expr
+
+
+@functools.lru_cache(maxsize=4096)
+def _syntax_tree(text: str) -> tuple[ast.Expression | None, str | None]:
+    """Python's parse of ``text`` (or why it failed), remembered: compiling a long chain
+    such as 'C+C+...+C' takes milliseconds, and a document may repeat it thousands of
+    times. The tree is only read, never changed."""
+    try:
+        with warnings.catch_warnings():  # '1abc' is a SyntaxWarning before the error we raise
+            warnings.simplefilter("ignore", SyntaxWarning)
+            return ast.parse(text, mode="eval"), None
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return None, getattr(exc, "msg", None) or type(exc).__name__
 
 
 class _Converter:
@@ -301,6 +324,9 @@ def as_expr(value: Any, *, where: str = "size", allow_zero: bool = False) -> sym
         raise DimensionError(f"{where}: {type(value).__name__} is not a size (given "
                              f"{value!r}). Give a positive int, a sympy expression or a "
                              "string such as 'C_in // 2'.")
+    if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+        raise DimensionError(f"{where}: {value!r} is not a finite number (it divides by zero "
+                             "or is infinite). Give a positive whole size.")
     lower = 0 if allow_zero else 1
     if expr.is_Number:
         if not expr.is_Integer:
@@ -354,6 +380,15 @@ def _validate_nonneg(value: Any) -> sympy.Expr:
     return as_expr(value, where="size", allow_zero=True)
 
 
+@dataclass(frozen=True)
+class SizeField:
+    """Marks a field type as holding sizes: each must be a whole number of at least
+    ``lower``. :func:`symcost.checks.size_conditions` turns what the symbols leave
+    undecided into deferred conditions."""
+
+    lower: int
+
+
 _DIM_SCHEMA = {"anyOf": [{"type": "integer", "minimum": 1},
                          {"type": "string", "maxLength": MAX_EXPR_LENGTH}]}
 _NONNEG_SCHEMA = {"anyOf": [{"type": "integer", "minimum": 0},
@@ -365,6 +400,7 @@ Dim = Annotated[
     PlainValidator(_validate_positive),
     PlainSerializer(dim_to_json, when_used="always"),
     WithJsonSchema(_DIM_SCHEMA),
+    SizeField(1),
 ]
 #: A non-negative size field (padding).
 NonNegDim = Annotated[
@@ -372,6 +408,7 @@ NonNegDim = Annotated[
     PlainValidator(_validate_nonneg),
     PlainSerializer(dim_to_json, when_used="always"),
     WithJsonSchema(_NONNEG_SCHEMA),
+    SizeField(0),
 ]
 
 
@@ -379,12 +416,31 @@ NonNegDim = Annotated[
 MAX_SPATIAL_AXES = 3
 
 
-def _validate_pair(value: Any, allow_zero: bool) -> sympy.Expr | tuple[sympy.Expr, ...]:
+def _no_mode_word(value: Any, *, modes_allowed: bool) -> None:
+    """A string naming a padding mode is never a size: refuse it rather than read a
+    misspelt mode ('SAME', ' same', 'full') as a new symbol."""
+    if isinstance(value, str) and value.strip().lower() in _MODE_WORDS:
+        if modes_allowed:
+            raise DimensionError(
+                f"size: unknown padding mode {value!r}. The modes are exactly "
+                + " or ".join(repr(m) for m in PADDING_MODES)
+                + " (lower case, no spaces); otherwise give a size or one per spatial axis.")
+        raise DimensionError(
+            f"size: {value!r} is a padding mode, not a size; this field takes a size or one "
+            "per spatial axis (as torch, which accepts 'same' and 'valid' only on regular "
+            "convolutions).")
+
+
+def _validate_pair(value: Any, allow_zero: bool,
+                   modes_allowed: bool = False) -> sympy.Expr | tuple[sympy.Expr, ...]:
     if isinstance(value, (tuple, list)):
         if not 1 <= len(value) <= MAX_SPATIAL_AXES:
             raise DimensionError("size: expected one size or one per spatial axis, such as "
                                  f"(h, w) (given {value!r}).")
+        for item in value:
+            _no_mode_word(item, modes_allowed=modes_allowed)
         return tuple(as_expr(v, where="size", allow_zero=allow_zero) for v in value)
+    _no_mode_word(value, modes_allowed=modes_allowed)
     return as_expr(value, where="size", allow_zero=allow_zero)
 
 
@@ -397,9 +453,9 @@ def _pair_to_json(value: Any) -> Any:
 
 
 def _validate_padding(value: Any) -> Any:
-    if isinstance(value, str) and value in ("same", "valid"):
+    if isinstance(value, str) and value in PADDING_MODES:
         return value
-    return _validate_pair(value, allow_zero=True)
+    return _validate_pair(value, allow_zero=True, modes_allowed=True)
 
 
 def _pair_schema(scalar: dict) -> dict:
@@ -414,6 +470,7 @@ DimPair = Annotated[
     PlainValidator(lambda v: _validate_pair(v, allow_zero=False)),
     PlainSerializer(_pair_to_json, when_used="always"),
     WithJsonSchema(_pair_schema(_DIM_SCHEMA)),
+    SizeField(1),
 ]
 #: A non-negative size or pair (a transposed convolution's padding).
 NonNegDimPair = Annotated[
@@ -421,6 +478,7 @@ NonNegDimPair = Annotated[
     PlainValidator(lambda v: _validate_pair(v, allow_zero=True)),
     PlainSerializer(_pair_to_json, when_used="always"),
     WithJsonSchema(_pair_schema(_NONNEG_SCHEMA)),
+    SizeField(0),
 ]
 #: Padding: a non-negative size, a pair, "same" (output ceil(H/stride)) or "valid" (none).
 Padding = Annotated[
@@ -429,4 +487,5 @@ Padding = Annotated[
     PlainSerializer(_pair_to_json, when_used="always"),
     WithJsonSchema({"anyOf": [{"enum": ["same", "valid"]},
                               *_pair_schema(_NONNEG_SCHEMA)["anyOf"]]}),
+    SizeField(0),
 ]

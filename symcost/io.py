@@ -194,6 +194,18 @@ def to_document(network: Spec, *, input: Shape | None = None) -> dict[str, Any]:
     return out
 
 
+def without_multiples(network: Spec, input: Shape | None = None
+                      ) -> tuple[Spec, Shape | None]:
+    """The same network and input with every ``multiple_of`` declaration dropped, so that
+    their costs keep the exact floors and hold at every size (used to evaluate a document
+    whose H is declared a multiple of 32 at H = 78)."""
+    data = to_document(network, input=input)
+    data["symbols"] = {name: {k: v for k, v in (decl or {}).items() if k != "multiple_of"}
+                       for name, decl in data["symbols"].items()}
+    doc = _from_data(data, "document")
+    return doc.network, doc.input
+
+
 def dump(network: Spec, path: str | Path | None = None, *, format: str | None = None,
          input: Shape | None = None) -> str:
     """Write ``network`` (and its ``input`` shape) as a JSON or YAML document.
@@ -322,11 +334,13 @@ def load_document(source: str | Path | bytes, *, format: str | None = None) -> D
     if not isinstance(source, str):
         raise SpecFileError(f"load: expected a path or the document's text, got "
                             f"{type(source).__name__}.")
+    source = source.removeprefix("\ufeff")  # a byte-order mark is not part of the document
     return _read_text(source, _format_of(format, None, default=_sniff(source)), "document")
 
 
 def _is_text(source: str) -> bool:
-    return source.lstrip().startswith("{") or "\n" in source or len(source) > 4096
+    return source.lstrip("\ufeff \t\r").startswith(("{", "[")) or "\n" in source \
+        or len(source) > 4096
 
 
 def _sniff(text: str) -> str:
@@ -344,17 +358,19 @@ def _format_of(format: str | None, path: str | Path | None, default: str) -> str
 
 
 def _read_file(path: Path) -> str:
+    shown = str(path) if str(path).isprintable() else repr(str(path))
     try:
         size = path.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
-            raise SpecFileError(f"{path}: {size} bytes, larger than the limit of "
-                                f"{MAX_DOCUMENT_BYTES}.")
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_DOCUMENT_BYTES + 1)
+        if size <= MAX_DOCUMENT_BYTES:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_DOCUMENT_BYTES + 1)
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-        raise SpecFileError(f"{path!r}: cannot read ({getattr(exc, 'strerror', None) or exc})."
+        raise SpecFileError(f"{shown}: cannot read ({getattr(exc, 'strerror', None) or exc})."
                             ) from None
-    return _decode(raw, str(path))
+    if size > MAX_DOCUMENT_BYTES:
+        raise SpecFileError(f"{shown}: {size} bytes, larger than the limit of "
+                            f"{MAX_DOCUMENT_BYTES}.")
+    return _decode(raw, shown)
 
 
 def _decode(raw: bytes, source: str) -> str:
@@ -393,6 +409,9 @@ def _parse_json(text: str, source: str) -> Any:
     except RecursionError:
         raise SpecFileError(f"{source}: nests deeper than {MAX_NESTING} levels.") from None
     except ValueError as exc:  # NaN/Infinity, integers beyond Python's digit limit
+        if "digits" in str(exc):
+            raise SpecFileError(f"{source}: an integer of more than {MAX_INT_DIGITS} digits; "
+                                "sizes that large are not sizes.") from None
         raise SpecFileError(f"{source}: not valid JSON ({exc}).") from None
 
 

@@ -14,9 +14,17 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import sympy
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
-from .checks import Constraint, require
+from .checks import Constraint, require, size_conditions
 from .conventions import Convention, get_convention
 from .cost import Cost, CostValues, bind_values
 from .dims import Dim
@@ -47,11 +55,34 @@ MergeSpec = Annotated[Annotated[Add | Mul | Concat, Field(discriminator="kind")]
                       BeforeValidator(_merge_from_text)]
 
 
+#: The deepest nesting of containers a network may have.
+MAX_CONTAINER_DEPTH = 100
+_CHILD_FIELD = {"residual": "body", "repeat": "body", "parallel": "branches", "graph": "nodes"}
+
+
 class _Container(Spec):
+    _depth: int = PrivateAttr(default=1)
+
     def cost(self, shape: Shape, convention: str | Convention = "seed", *,
              bytes_per_element: int = 4) -> NetworkCost:
         """Propagate ``shape``, price every layer: a :class:`NetworkCost`."""
         return self.analyze(shape, convention, bytes_per_element=bytes_per_element)
+
+    def _children(self) -> list[Spec]:
+        return []
+
+    @model_validator(mode="after")
+    def _bounded_depth(self):
+        # deeper trees exhaust Python's recursion in costing and serialising: refuse them
+        # here, with a message, rather than with a RecursionError later
+        depth = 1 + max((getattr(c, "_depth", 0) for c in self._children()), default=0)
+        if depth > MAX_CONTAINER_DEPTH:
+            raise SpecError(f"containers nest {depth} deep, deeper than the limit of "
+                            f"{MAX_CONTAINER_DEPTH}. Flatten the nesting (a Sequential of "
+                            "Sequentials is one Sequential) or use Repeat.",
+                            field=_CHILD_FIELD.get(self.kind, "layers"), value=depth)
+        self._depth = depth
+        return self
 
 
 def _merge_node(merge, shapes: list[Shape], path: str, mpath: str | None = None) -> Node:
@@ -82,6 +113,9 @@ class Sequential(_Container):
         if layers is not None:
             data["layers"] = layers
         super().__init__(**data)
+
+    def _children(self) -> list[Spec]:
+        return list(self.layers)
 
     def node(self, shape: Shape, path: str = "") -> Node:
         children: list[Node] = []
@@ -116,6 +150,9 @@ class Residual(_Container):
     merge: MergeSpec = Add()
     """How the two branches combine."""
 
+    def _children(self) -> list[Spec]:
+        return [self.body] + ([self.shortcut] if self.shortcut is not None else [])
+
     def node(self, shape: Shape, path: str = "") -> Node:
         body = self.body.node(shape, _child_path(path, self.body.name or "body"))
         children = [body]
@@ -144,6 +181,9 @@ class Parallel(_Container):
             data["branches"] = branches
         super().__init__(**data)
 
+    def _children(self) -> list[Spec]:
+        return list(self.branches)
+
     def node(self, shape: Shape, path: str = "") -> Node:
         children = [b.node(shape, _child_path(path, b.name or str(i)))
                     for i, b in enumerate(self.branches)]
@@ -167,10 +207,13 @@ class Repeat(_Container):
     body: AnyLayer
     """The repeated block; its output shape must equal its input shape."""
 
+    def _children(self) -> list[Spec]:
+        return [self.body]
+
     def node(self, shape: Shape, path: str = "") -> Node:
         where = where_of(path, self.kind)
+        constraints: list[Constraint] = self.size_constraints(where)
         body = self.body.node(shape, _child_path(path, self.body.name or "body"))
-        constraints: list[Constraint] = []
         if body.output.rank != shape.rank:
             raise ShapeMismatchError(f"a repeated body must keep its shape, but it turns "
                                      f"{shape} into {body.output}. Repeat only "
@@ -190,6 +233,12 @@ class GraphNode(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    def __init__(self, **data: Any) -> None:
+        from .layers.base import reraise_validation
+
+        with reraise_validation("graph node", data, GraphNode):
+            super().__init__(**data)
+
     name: str
     """Unique name; the row's path in the breakdown (an imported module's path)."""
     op: GraphOp
@@ -204,6 +253,14 @@ class GraphNode(BaseModel):
     shares: str | None = None
     """Name of an earlier node whose parameters this one reuses (a torch module called
     twice): its operations are counted again, its parameters and buffers are not."""
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        from .layers.base import check_name
+
+        check_name(value)
+        return value
 
 
 class Graph(_Container):
@@ -230,15 +287,29 @@ class Graph(_Container):
     @model_validator(mode="after")
     def _wired(self):
         seen = {"input"}
+        by_name = {gn.name: gn for gn in self.nodes}
         for gn in self.nodes:
             where = where_of(gn.name, gn.op.kind)
             if gn.name in seen:
                 raise SpecError("node names must be unique and not 'input'; rename it.",
                                 layer=where, field="name", value=gn.name)
             unknown = [i for i in gn.inputs if i not in seen]
-            if gn.shares is not None and gn.shares not in seen:
-                raise SpecError("shares the parameters of a node that is not an earlier "
-                                "node.", layer=where, field="shares", value=gn.shares)
+            if not gn.inputs:
+                raise SpecError("reads no input; a layer reads one, a merge at least one. "
+                                "List them, e.g. inputs=['input'].", layer=where,
+                                field="inputs", value=gn.inputs)
+            if gn.shares is not None:
+                target = by_name.get(gn.shares)
+                if target is None or gn.shares not in seen:
+                    raise SpecError("shares the parameters of a node that is not an earlier "
+                                    "node.", layer=where, field="shares", value=gn.shares)
+                if target.op.kind != gn.op.kind or target.op.model_dump(
+                        exclude={"name"}) != gn.op.model_dump(exclude={"name"}):
+                    raise SpecError(f"shares the parameters of {gn.shares!r} "
+                                    f"({target.op.kind}), which is not the same layer; only "
+                                    "a layer identical to the earlier one can reuse its "
+                                    "parameters.", layer=where, field="shares",
+                                    value=gn.shares)
             if unknown:
                 raise SpecError(f"reads {unknown}, which are not earlier nodes. List nodes "
                                 "in topological order.", layer=where, field="inputs",
@@ -252,6 +323,9 @@ class Graph(_Container):
             raise SpecError("is not a node of the graph.", layer="graph", field="output",
                             value=self.output)
         return self
+
+    def _children(self) -> list[Spec]:
+        return [gn.op for gn in self.nodes]
 
     def node(self, shape: Shape, path: str = "") -> Node:
         values = {"input": shape}
@@ -323,8 +397,10 @@ class NetworkCost(Reportable):
                             f"{bytes_per_element!r}), e.g. 4 for float32.",
                             layer=where_of("", spec.kind), field="bytes_per_element")
         root = spec.node(shape, "")
+        root.constraints = _shape_constraints(shape) + root.constraints
         rows: list[Row] = []
         total = _price(root, conv, bytes_per_element, rows, 0, sympy.Integer(1))
+        _unique_paths(rows)
         return cls(spec, shape, conv.name, root, total, rows, bytes_per_element)
 
     # shortcuts to the total, so layer.cost(...) and net.cost(...) read alike
@@ -361,7 +437,9 @@ class NetworkCost(Reportable):
         values = {**(values or {}), **named}
         total = self.total.evaluate(values)
         leaves = [r for r in self.rows if r.leaf]
-        mapping = bind_values(self.total.free_symbols | _row_symbols(leaves), values)
+        shapes = [self.input] + [r.output for r in self.rows]
+        mapping = bind_values(self.total.free_symbols | _row_symbols(leaves)
+                              | _shape_symbols(shapes), values)
         by_name = {s.name: v for s, v in mapping.items()}
         # rows are in preorder and a container's row is the sum of its children's rows
         # (counts included), so evaluate leaves only and add up the tree from the bottom
@@ -388,6 +466,38 @@ class NetworkCost(Reportable):
     def __repr__(self) -> str:
         return (f"NetworkCost({self.spec.name or self.spec.kind}, input={self.input}, "
                 f"convention={self.convention!r}, macs={self.total.macs})")
+
+
+def _unique_paths(rows: list[Row]) -> None:
+    """Every row's path names one layer: two siblings named alike, or a name with a dot
+    that spells another layer's path, would make csv/json rows ambiguous."""
+    seen: dict[str, Row] = {}
+    for row in rows:
+        if row.path in seen:
+            raise SpecError(f"two layers have the path {row.path!r} ({seen[row.path].kind} "
+                            f"and {row.kind}); paths name rows of the breakdown. Give "
+                            "siblings different names, and avoid names with a dot that "
+                            "spell another layer's path.", layer=where_of(row.path, row.kind),
+                            field="name", value=row.path)
+        seen[row.path] = row
+
+
+def _shape_constraints(shape: Shape) -> list[Constraint]:
+    """An input axis such as ``H-10`` must be at least 1 and whole wherever it is evaluated."""
+    if not isinstance(shape, Shape):
+        return []
+    out: list[Constraint] = []
+    for axis, size in shape.axes().items():
+        out += size_conditions(size, where="input shape", field=axis)
+    return out
+
+
+def _shape_symbols(shapes: list[Shape]) -> set[sympy.Symbol]:
+    out: set[sympy.Symbol] = set()
+    for shape in shapes:
+        for axis in shape.axes().values():
+            out |= axis.free_symbols
+    return out
 
 
 def _row_symbols(rows: list[Row]) -> set[sympy.Symbol]:
@@ -423,8 +533,9 @@ class NetworkValues(Reportable):
         return self.total.params
 
     def __repr__(self) -> str:
-        at = ", ".join(f"{k}={v}" for k, v in self.values.items())
-        return (f"NetworkValues({self.network.spec.name or self.network.spec.kind} at {at}, "
+        at = " at " + ", ".join(f"{k}={v}" for k, v in self.values.items()) \
+            if self.values else ""
+        return (f"NetworkValues({self.network.spec.name or self.network.spec.kind}{at}, "
                 f"convention={self.network.convention!r}, macs={self.total.macs:,})")
 
 

@@ -45,7 +45,7 @@ def _total(value: Any) -> Cost:
 
 
 def plot_vs(costs: Mapping[str, Any], vs: str | Sequence[str], values: Iterable[int], *,
-            metric: str = "macs", fixed: Mapping[str, int] | None = None, ax=None,
+            metric: str = "macs", fixed: Mapping[str, Any] | None = None, ax=None,
             logy: bool = False):
     """Plot ``metric`` of each cost against ``vs`` (one name, or several names that take the
     same value, e.g. ``("H", "W")`` for square inputs). Other symbols come from ``fixed``.
@@ -70,8 +70,10 @@ def plot_vs(costs: Mapping[str, Any], vs: str | Sequence[str], values: Iterable[
         args = [s for s in symbols]
         f = cost.lambdify(*args, metric=metric)
         call = {s: (xs if s in names else fixed[s]) for s in args}
-        ys = np.broadcast_to(np.asarray(f(**call) if args else f(), dtype=np.int64),
-                             xs.shape)
+        exact = f(**call) if args else f()  # exact ints, or a ConstraintError
+        # drawn as floats (a plot is a picture); the values themselves were exact, and an
+        # int64 cast could wrap a large one around
+        ys = np.broadcast_to(np.asarray(exact, dtype=object).astype(float), xs.shape)
         ax.plot(xs, ys, marker="o", markersize=3, label=label)
     ax.set_xlabel(" = ".join(names))
     ax.set_ylabel(_LABELS.get(metric, metric))

@@ -107,7 +107,7 @@ def _header(result) -> list[str]:
     net = result.network if isinstance(result, NetworkValues) else result
     title = net.spec.name or net.spec.kind
     lines = [f"{title} on input {net.input}, convention {net.convention!r}"]
-    if isinstance(result, NetworkValues):
+    if isinstance(result, NetworkValues) and result.values:
         lines.append("at " + ", ".join(f"{k}={v}" for k, v in result.values.items()))
     return lines
 

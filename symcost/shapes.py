@@ -407,6 +407,14 @@ def window_out(size: sympy.Expr, kernel: sympy.Expr, stride: sympy.Expr, padding
     # below span + s, so that can only happen when s + p > d*(k - 1) + 1.
     if (stride + padding <= dilation * (kernel - 1) + 1) is sympy.true:
         return collapse(out)
+    if (2 * padding <= dilation * (kernel - 1) + 1) is sympy.true:
+        # With padding at most half the window (torch's rule) the kept windows are those
+        # that start before size + p, at most ceil((size + p)/s) of them, so the rule is
+        # min(ceil((span + s)/s), ceil((size + p)/s)) = ceil((size + min(span - size + s, p))/s):
+        # one ceiling with the input size once, not a Piecewise that doubles through a
+        # chain of ceil-mode pools.
+        offset = sympy.Min(span - size + stride, padding)
+        return collapse(sympy.ceiling((size + offset) / stride))
     last_start_ok = (out - 1) * stride < size + padding
     if last_start_ok is sympy.true:
         return collapse(out)

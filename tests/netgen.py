@@ -180,6 +180,21 @@ def _leaf(draw, x: sc.Shape, mode: str, kinds: tuple[type, ...]) -> sc.AnyLayer:
     return layer
 
 
+def _distinct(layers: list) -> list:
+    """Siblings with distinct names (a repeated name is dropped): two rows with one path
+    are refused, since csv/json breakdowns could not tell them apart."""
+    seen: set[str] = set()
+    out = []
+    for layer in layers:
+        if layer is not None and layer.name is not None:
+            if layer.name in seen:
+                layer = layer.model_copy(update={"name": None})
+            else:
+                seen.add(layer.name)
+        out.append(layer)
+    return out
+
+
 def _spec(draw, x: sc.Shape, mode: str, depth: int, kinds: tuple[type, ...]) -> sc.AnyLayer:
     choice = draw(st.integers(0, 9)) if depth > 0 else 0
     if choice <= 3:
@@ -190,16 +205,17 @@ def _spec(draw, x: sc.Shape, mode: str, depth: int, kinds: tuple[type, ...]) -> 
             layer = _spec(draw, current, mode if mode == _ANY else _SAME_SHAPE, depth - 1, kinds)
             layers.append(layer)
             current = layer.node(current).output
-        return sc.Sequential(layers=layers)
+        return sc.Sequential(layers=_distinct(layers))
     if choice == 6:  # residual
         body = _spec(draw, x, _SAME_SHAPE, depth - 1, kinds)
         shortcut = _leaf(draw, x, _SAME_SHAPE, kinds) if draw(st.booleans()) else None
+        body, shortcut = _distinct([body, shortcut])
         return sc.Residual(body=body, shortcut=shortcut,
                            merge=draw(st.sampled_from([sc.Add(), sc.Mul()])))
     if choice == 7 and x.rank == 4 and mode != _SAME_SHAPE:  # parallel, channels concatenated
         branches = [_spec(draw, x, _SAME_SPATIAL, depth - 1, kinds) for _ in range(
             draw(st.integers(1, 3)))]
-        return sc.Parallel(branches=branches)
+        return sc.Parallel(branches=_distinct(branches))
     if choice == 8:
         n = draw(st.sampled_from([1, 3, sc.dim("R")]))
         return sc.Repeat(n=n, body=_spec(draw, x, _SAME_SHAPE, depth - 1, kinds))
@@ -257,4 +273,4 @@ def networks(draw, max_depth: int = 3,
     for _ in range(draw(st.integers(1, 4))):
         layers.append(_spec(draw, current, _ANY, max_depth, tuple(kinds)))
         current = layers[-1].node(current).output
-    return (layers[0] if len(layers) == 1 else sc.Sequential(layers=layers)), x
+    return (layers[0] if len(layers) == 1 else sc.Sequential(layers=_distinct(layers))), x

@@ -37,9 +37,12 @@ follows it until a mapped operation reads a tensor symcost shaped.
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import re
 import sys
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +85,8 @@ __all__ = ["from_torch"]
 
 #: Default sample size of every symbolic axis but the batch (which samples at 2).
 SAMPLE_SIZE = 224
+#: Most elements of the sample input of the checking forward pass (512 MB of float32).
+MAX_SAMPLE_ELEMENTS = 2**27
 
 
 def from_torch(module, input: Shape, *, strict: bool = False, sample: dict | None = None,
@@ -106,10 +111,26 @@ def from_torch(module, input: Shape, *, strict: bool = False, sample: dict | Non
     if not isinstance(input, Shape):
         raise TorchImportError(f"from_torch: input must be a symcost.Shape (given {input!r}),"
                                " e.g. Shape(N=1, C=3, H='H', W='W').")
+    if not isinstance(module, torch.nn.Module):
+        raise TorchImportError(f"from_torch: expected a torch.nn.Module (given "
+                               f"{type(module).__name__}).")
+    if not isinstance(leaf_modules, tuple) or not all(isinstance(t, type)
+                                                      for t in leaf_modules):
+        raise TorchImportError(f"from_torch: leaf_modules must be a tuple of module types "
+                               f"(given {leaf_modules!r}).")
+    if fx.Tracer().is_leaf_module(module, "") or isinstance(module, tuple(leaf_modules)):
+        # a bare nn.Conv2d or nn.Linear would be traced into its forward (F.conv2d), losing
+        # the module symcost maps: import it as the one layer of a container
+        module = torch.nn.Sequential(OrderedDict([(type(module).__name__.lower(), module)]))
     gm = _trace(fx, module, tuple(leaf_modules))
     values = _sample_values(input, sample)
-    example = torch.zeros(*[int(v) for v in
-                            (ax.xreplace(values) for ax in input.axes().values())])
+    sizes = [int(ax.xreplace(values)) for ax in input.axes().values()]
+    if math.prod(sizes) > MAX_SAMPLE_ELEMENTS:
+        raise TorchImportError(f"from_torch: the sample input {tuple(sizes)} has "
+                               f"{math.prod(sizes):,} elements, more than the "
+                               f"{MAX_SAMPLE_ELEMENTS:,} the checking forward pass allows. "
+                               "Pass sample={...} with smaller sizes.")
+    example = torch.zeros(*sizes)
     _shape_prop(torch, fx, gm, example)
     builder = _Builder(gm, input, values)
     graph = builder.build(name=type(module).__name__)
@@ -160,8 +181,24 @@ def _trace(fx, module, leaf_modules):
 
 
 def _sample_values(input: Shape, sample: dict | None) -> dict:
+    if sample is not None and not isinstance(sample, Mapping):
+        raise TorchImportError(f"from_torch: sample must be a dict of sizes by symbol name, "
+                               f"e.g. {{'H': 64, 'W': 64}} (given {sample!r}).")
+    names = {s.name: s for ax in input.axes().values() for s in ax.free_symbols}
+    given = {}
+    for key, value in (sample or {}).items():
+        name = key.name if isinstance(key, sympy.Symbol) else key
+        if name not in names:
+            raise TorchImportError(f"from_torch: sample names {key!r}, which is not a symbol "
+                                   "of the input shape (its symbols: "
+                                   f"{', '.join(sorted(names)) or 'none'}).")
+        m = int(names[name].multiple) if isinstance(names[name], _MultipleDim) else 1
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value % m:
+            raise TorchImportError(f"from_torch: sample {name} must be a positive int"
+                                   + (f" multiple of {m}" if m > 1 else "")
+                                   + f" (given {value!r}).")
+        given[name] = value
     values: dict = {}
-    given = {str(k): v for k, v in (sample or {}).items()}
     for axis, expr in input.axes().items():
         for s in expr.free_symbols:
             if s.name in given:

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
+import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import sympy
-from pydantic import BaseModel, ConfigDict, ValidationError, model_serializer
+from pydantic import BaseModel, ConfigDict, ValidationError, model_serializer, model_validator
 
-from ..checks import Constraint, require
+from ..checks import Constraint, require, size_conditions
 from ..counts import OpCounts
+from ..dims import SizeField
 from ..errors import ShapeMismatchError, SpecError, SymcostError
 from ..shapes import Shape
 
@@ -101,6 +104,19 @@ class Spec(BaseModel):
         with reraise_validation(cls.model_fields["kind"].default or cls.__name__, data, cls):
             super().__init__(**data)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_scalars(cls, data: Any) -> Any:
+        # pydantic's lax mode reads "false", "yes", 1 and 0.0 as booleans and "1", true and
+        # 1.0 as ints; a spec file must say what it means (README: "no guessing")
+        if isinstance(data, Mapping):
+            kinds = _scalar_fields(cls)
+            for name, value in data.items():
+                if name in kinds:
+                    _check_scalar(kinds[name], name, value)
+            check_name(data.get("name"))
+        return data
+
     @model_serializer(mode="wrap")
     def _keep_kind(self, handler):
         # the kind tag is a default, yet a document without it cannot be read back
@@ -120,6 +136,20 @@ class Spec(BaseModel):
     def node(self, shape: Shape, path: str = "") -> Node:
         """Propagate ``shape`` through this spec (containers recurse)."""
         raise NotImplementedError
+
+    def size_constraints(self, where: str) -> list[Constraint]:
+        """The conditions every size field relies on (at least 1, or 0 for padding-like
+        fields, and a whole number): raises when one is definitely false, returns the
+        ones the symbols leave open, to be checked wherever numbers come out.
+
+        Every node builder calls this, so a new layer kind gets the checks by typing its
+        fields ``Dim``/``DimPair``/``NonNegDim``/``Padding``.
+        """
+        out: list[Constraint] = []
+        for name, lower in _size_fields(type(self)).items():
+            for label, expr in _sizes_in(name, getattr(self, name)):
+                out += size_conditions(expr, where=where, field=label, lower=lower)
+        return out
 
     def analyze(self, shape: Shape, convention: str | Convention = "seed", *,
                 bytes_per_element: int = 4):
@@ -158,21 +188,25 @@ class Layer(Spec):
         if not isinstance(shape, Shape):
             raise SpecError(f"expected a symcost.Shape as input (given {shape!r}). Use "
                             "symcost.Shape(C=..., H=..., W=...).", layer=where_of(path, self.kind))
+        where = where_of(path, self.kind)
+        sizes = self.size_constraints(where)
         if self.composite:
             children, current = [], shape
             for label, part in self.parts():
                 child = part.node(current, f"{path}.{label}" if path else label)
                 children.append(child)
                 current = child.output
-            return Node(path, self.kind, shape, current, children=children, composite=True)
-        where = where_of(path, self.kind)
+            return Node(path, self.kind, shape, current, children=children, composite=True,
+                        constraints=sizes)
         if self.ranks is not None and shape.rank not in self.ranks:
             raise ShapeMismatchError(
                 f"takes a tensor of rank {_or(self.ranks)} (batch included), got {shape} "
                 f"(rank {shape.rank}).{_RANK_HINTS.get(self.ranks, '')}", layer=where)
         output, census, constraints = self.infer(shape, where)
+        # the fields' own conditions first: they explain a failure better than a formula
+        # built from them (and a modulo by a zero group count cannot even be formed)
         return Node(path, self.kind, shape, output, census=with_family(census, self.family),
-                    constraints=constraints)
+                    constraints=sizes + constraints)
 
     def cost(self, shape: Shape, convention: str | Convention = "seed", *,
              bytes_per_element: int = 4) -> Cost:
@@ -212,6 +246,96 @@ _RANK_HINTS: dict[tuple[int, ...], str] = {
     (3,): " It needs a 1-D map N×C×L.",
     (5,): " It needs a 3-D map N×C×T×H×W.",
 }
+
+
+@functools.cache
+def _scalar_fields(cls: type[Spec]) -> dict[str, str]:
+    """Fields typed bool, int, float or tuple[int, ...]: read strictly."""
+    names = {bool: "bool", int: "int", float: "float", tuple[int, ...]: "ints"}
+    out = {}
+    for name, info in cls.model_fields.items():
+        kind = names.get(info.annotation)  # type: ignore[call-overload,arg-type]
+        if kind is not None:
+            out[name] = kind
+    return out
+
+
+def check_name(name: object, field: str = "name") -> None:
+    """A layer's name becomes a row of every table: one printable line (newlines would
+    break LaTeX/Markdown/CSV rows) of valid text (no lone surrogates)."""
+    if isinstance(name, str) and (not name.isprintable() or _has_surrogate(name)):
+        raise SpecError("a name must be printable text on one line, without control "
+                        f"characters (given {name!r}).", field=field, value=name)
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _check_scalar(kind: str, name: str, value: Any) -> None:
+    if kind == "bool":
+        ok, want = type(value) is bool, "true or false (a boolean, not a string or number)"
+    elif kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        want = "an integer (not a string, boolean or float)"
+    elif kind == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        want = "a number (not a string or boolean)"
+    else:
+        ok = isinstance(value, (tuple, list)) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value)
+        want = "a list of integers (not strings, booleans or floats)"
+    if not ok:
+        raise SpecError(f"must be {want} (given {value!r}).", field=name, value=value)
+
+
+@functools.cache
+def _size_fields(cls: type[Spec]) -> dict[str, int]:
+    """The fields of ``cls`` typed as sizes, with the least value each allows."""
+    out = {}
+    for name, info in cls.model_fields.items():
+        lower = _size_marker(info.metadata) if info.metadata else None
+        if lower is None:
+            lower = _size_marker_in(info.annotation)
+        if lower is not None:
+            out[name] = lower
+    return out
+
+
+def _size_marker(metadata) -> int | None:
+    for item in metadata:
+        if isinstance(item, SizeField):
+            return item.lower
+    return None
+
+
+def _size_marker_in(annotation: Any) -> int | None:
+    """Search an annotation (``DimPair | None``, ``dict[str, NonNegDim]``) for a size type."""
+    if typing.get_origin(annotation) is Annotated:
+        found = _size_marker(annotation.__metadata__)
+        if found is not None:
+            return found
+    for arg in typing.get_args(annotation):
+        found = _size_marker_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _sizes_in(label: str, value: Any) -> Iterator[tuple[str, sympy.Expr]]:
+    """The size expressions a field holds: itself, a pair's items or a mapping's values."""
+    if isinstance(value, sympy.Expr):
+        yield label, value
+    elif isinstance(value, tuple):
+        for i, item in enumerate(value):
+            yield from _sizes_in(f"{label}[{i}]", item)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _sizes_in(f"{label}.{key}", item)
 
 
 def match_channels(given: sympy.Expr, expected: sympy.Expr, *, where: str,

@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 import sympy
 from pydantic import field_validator
 
+from ..checks import size_conditions
 from ..counts import OPS, OpCounts
 from ..dims import Dim, NonNegDim, dim
 from ..errors import SpecError
@@ -105,11 +106,20 @@ class Custom(Layer):
                             value=missing)
         out = shape.replace(**changes)
         ops = OpCounts(**{k: bind(v, "counts") for k, v in (self.counts or {}).items()})
+        params, buffers = bind(self.params, "params"), bind(self.buffers, "buffers")
         census = Census(kind=self.kind, ops=ops, inputs=shape.elements, outputs=out.elements,
-                        params=bind(self.params, "params"), buffers=bind(self.buffers,
-                                                                         "buffers"),
-                        attrs={"label": self.label})
-        return out, census, []
+                        params=params, buffers=buffers, attrs={"label": self.label})
+        # the formulas' conditions, stated on the input's own axes
+        constraints = []
+        for label, value, lower in (
+                *((f"output.{k}", v, 1) for k, v in changes.items() if v is not None),
+                *((f"counts.{k}", v, 0) for k, v in ops.nonzero().items()),
+                ("params", params, 0), ("buffers", buffers, 0)):
+            constraints += size_conditions(value, where=where, field=label, lower=lower)
+        return out, census, constraints
+
+    def size_constraints(self, where):
+        return []  # stated in infer, once N, C, H, W are bound to the input's axes
 
     def node(self, shape, path=""):
         result = super().node(shape, path)

@@ -117,10 +117,11 @@ class ChannelChunk(_Move):
         constraints = require(divides(self.chunks, shape.channels), where=where,
                               field="chunks", value=f"chunks={self.chunks}, C={shape.channels}",
                               message="chunks must divide the input channels")
-        if self.chunks.is_Integer and self.index >= self.chunks:
-            raise SpecError(f"index {self.index} does not exist among {self.chunks} chunks. "
-                            f"Use 0 to {self.chunks - 1}.", layer=where, field="index",
-                            value=self.index)
+        constraints += require(
+            sympy.Lt(self.index, self.chunks), where=where, field="index",
+            value=f"index={self.index}, chunks={self.chunks}",
+            message=f"index {self.index} does not exist among {self.chunks} chunks. Use an "
+                    f"index from 0 to {self.chunks - 1}", error=SpecError)
         out = shape.with_size(1, shape.channels / self.chunks)
         return out, _free(self.kind, out.elements), constraints
 

@@ -61,10 +61,13 @@ def multiplier(value, *, model: str, field: str, upper=None) -> sympy.Expr:
     return expr
 
 
-def make_divisible(value, divisor: int = 8, min_value: int | None = None) -> sympy.Expr:
+def make_divisible(value, divisor: int = 8, min_value: int | None = None, *,
+                   exact: bool = False) -> sympy.Expr:
     """torchvision's ``_make_divisible``: round to the nearest multiple of ``divisor`` (halves
     up), at least ``min_value`` (default ``divisor``), and one step up when rounding lost
-    more than 10 %. A symbolic value is returned unrounded.
+    more than 10 %. A symbolic value is returned unrounded, unless ``exact``: then the rule
+    itself, as floor/Min/Max (for widths that are not multiples of ``divisor`` at α = 1,
+    such as MobileNetV3's squeeze width, where the unrounded value would differ).
 
     >>> [int(make_divisible(c * sympy.Rational(3, 4))) for c in (32, 16, 24, 96, 1280)]
     [24, 16, 24, 72, 960]
@@ -72,8 +75,15 @@ def make_divisible(value, divisor: int = 8, min_value: int | None = None) -> sym
     16
     """
     v = sympy.sympify(value)
+    low = sympy.Integer(divisor if min_value is None else min_value)
     if not v.is_Number:
-        return v
+        if not exact:
+            return v
+        nearest = sympy.Max(low, sympy.floor((v + sympy.Rational(divisor, 2)) / divisor)
+                            * divisor)
+        # one step up when nearest < 0.9 v: ceil(9v - 10 nearest) >= 1 exactly then
+        lost = sympy.Min(1, sympy.Max(0, sympy.ceiling(9 * v - 10 * nearest)))
+        return nearest + divisor * lost
     floor_mult = sympy.floor(v + sympy.Rational(divisor, 2)) // divisor * divisor
     new = max(sympy.Integer(divisor if min_value is None else min_value), floor_mult)
     if new < sympy.Rational(9, 10) * v:

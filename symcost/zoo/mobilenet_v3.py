@@ -64,7 +64,8 @@ def _block(c_in, kernel, expanded, c_out, se, activation, stride, dilation):
     layers.append(conv_norm_act(expanded, expanded, kernel, 1 if dilation > 1 else stride,
                                 groups=expanded, dilation=dilation, activation=act))
     if se:
-        layers.append(squeeze_excitation(expanded, make_divisible(expanded // 4, 8),
+        layers.append(squeeze_excitation(expanded, make_divisible(expanded // 4, 8,
+                                                                  exact=True),
                                          gate=Hardsigmoid))
     layers.append(conv_norm_act(expanded, c_out, 1, activation=None))
     body = Sequential(name="block", layers=layers)
