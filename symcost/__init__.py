@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from .errors import (
     ConstraintError, DimensionError, ShapeMismatchError, SpecError, SpecFileError,
-    SymcostError, TorchImportError, UnboundDimensionError, UnknownConventionError,
-    UnknownModelError,
+    SymcostError, SymcostWarning, TorchImportError, UnboundDimensionError,
+    UnknownConventionError, UnknownModelError,
 )
 from .dims import dim, dims, parse
 from .shapes import Shape
@@ -54,7 +54,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     # errors
-    "SymcostError", "DimensionError", "SpecError", "ShapeMismatchError", "ConstraintError",
+    "SymcostError", "SymcostWarning", "DimensionError", "SpecError", "ShapeMismatchError",
+    "ConstraintError",
     "UnboundDimensionError", "UnknownConventionError", "UnknownModelError", "SpecFileError",
     "TorchImportError",
     # dimensions, shapes, counting, pricing

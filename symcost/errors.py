@@ -12,6 +12,14 @@ class SymcostError(Exception):
     """Base class of every error symcost raises."""
 
 
+class SymcostWarning(UserWarning):
+    """A result that may mislead: a total that leaves out uncosted layers.
+
+    Turn it into an error with ``warnings.simplefilter("error", symcost.SymcostWarning)``
+    (or ``-W error::symcost.SymcostWarning`` / pytest's ``filterwarnings``).
+    """
+
+
 class DimensionError(SymcostError, ValueError):
     """A size (a spec field, a shape axis or a string expression) is not acceptable."""
 

@@ -9,6 +9,7 @@ both layers by path), prices every leaf under a convention and returns a
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -20,10 +21,10 @@ from .checks import Constraint, require
 from .conventions import Convention, get_convention
 from .cost import Cost, CostValues, bind_values
 from .dims import Dim
-from .errors import ShapeMismatchError, SpecError
+from .errors import ShapeMismatchError, SpecError, SymcostWarning
 from .layers.base import Node, Spec, where_of
 from .layers.merge import Add, Concat, Merge, Mul
-from .report import Reportable
+from .report import Reportable, incomplete_message
 from .shapes import Shape
 
 if TYPE_CHECKING:
@@ -259,6 +260,10 @@ class Graph(_Container):
                              constraints=constraints)
             else:
                 child = gn.op.node(shapes[0], child_path)
+                if child.uncosted and gn.source is not None:
+                    # an importer's label already says why (a Custom's advice to give
+                    # counts is for layers a user wrote)
+                    child.uncosted = getattr(gn.op, "label", child.uncosted)
             if gn.source is not None or gn.shares is not None:
                 for leaf in child.walk():
                     if leaf.census is not None:
@@ -299,13 +304,21 @@ class Row:
 
 @dataclass(eq=False)
 class NetworkCost(Reportable):
-    """Shapes, per-layer costs and the total of a spec on an input shape."""
+    """Shapes, per-layer costs and the total of a spec on an input shape.
+
+    ``spec`` and ``input`` are what was analysed, ``convention`` the pricing preset's name,
+    ``rows`` the per-layer breakdown (preorder, containers before their children) and
+    ``total`` the sum. When some layer could not be costed (``uncosted`` is not empty) the
+    total leaves it out: reading ``total`` or calling ``evaluate`` then warns with a
+    :class:`~symcost.errors.SymcostWarning`, and every report marks its total
+    ``INCOMPLETE``.
+    """
 
     spec: Spec
     input: Shape
     convention: str
     root: Node
-    total: Cost
+    _total: Cost
     rows: list[Row]
     bytes_per_element: int = 4
 
@@ -322,6 +335,18 @@ class NetworkCost(Reportable):
         rows: list[Row] = []
         total = _price(root, conv, bytes_per_element, rows, 0, sympy.Integer(1))
         return cls(spec, shape, conv.name, root, total, rows, bytes_per_element)
+
+    @property
+    def total(self) -> Cost:
+        """The network's cost: the sum of every row. Warns (:class:`SymcostWarning`) when
+        some layers are uncosted, since the sum then leaves them out."""
+        self._warn_incomplete("total")
+        return self._total
+
+    def _warn_incomplete(self, what: str) -> None:
+        if self.uncosted:
+            warnings.warn(incomplete_message(self.uncosted, what), SymcostWarning,
+                          stacklevel=3)
 
     # shortcuts to the total, so layer.cost(...) and net.cost(...) read alike
     @property
@@ -353,11 +378,15 @@ class NetworkCost(Reportable):
 
     def evaluate(self, values: Mapping[str, int] | None = None, /,
                  **named: int) -> NetworkValues:
-        """Exact integers for the total and every row."""
+        """Exact integers for the total and every row, e.g. ``evaluate(H=224, W=224)``.
+
+        Warns (:class:`SymcostWarning`) when some layers are uncosted.
+        """
+        self._warn_incomplete("evaluate")
         values = {**(values or {}), **named}
-        total = self.total.evaluate(values)
+        total = self._total.evaluate(values)
         leaves = [r for r in self.rows if r.leaf]
-        mapping = bind_values(self.total.free_symbols | _row_symbols(leaves), values)
+        mapping = bind_values(self._total.free_symbols | _row_symbols(leaves), values)
         by_name = {s.name: v for s, v in mapping.items()}
         # rows are in preorder and a container's row is the sum of its children's rows
         # (counts included), so evaluate leaves only and add up the tree from the bottom
@@ -383,7 +412,9 @@ class NetworkCost(Reportable):
 
     def __repr__(self) -> str:
         return (f"NetworkCost({self.spec.name or self.spec.kind}, input={self.input}, "
-                f"convention={self.convention!r}, macs={self.total.macs})")
+                f"convention={self.convention!r}, macs={self._total.macs}"
+                + (f", INCOMPLETE: {len(self.uncosted)} uncosted" if self.uncosted else "")
+                + ")")
 
 
 def _row_symbols(rows: list[Row]) -> set[sympy.Symbol]:
@@ -421,8 +452,10 @@ class NetworkValues(Reportable):
 
     def __repr__(self) -> str:
         at = ", ".join(f"{k}={v}" for k, v in self.values.items())
+        incomplete = self.network.uncosted
         return (f"NetworkValues({self.network.spec.name or self.network.spec.kind} at {at}, "
-                f"convention={self.network.convention!r}, macs={self.total.macs:,})")
+                f"convention={self.network.convention!r}, macs={self.total.macs:,}"
+                + (f", INCOMPLETE: {len(incomplete)} uncosted" if incomplete else "") + ")")
 
 
 def _price(node: Node, conv: Convention, bpe: int, rows: list[Row], depth: int,

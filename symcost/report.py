@@ -11,6 +11,7 @@ import html
 import io
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Reportable", "cost_latex", "text_table", "markdown_table", "latex_table",
            "json_report", "html_table", "csv_table", "dataframe", "latex_macros",
-           "table_rows", "group_digits", "si_number", "macro_name"]
+           "table_rows", "group_digits", "si_number", "macro_name", "validity",
+           "validity_note", "flops_meaning", "uncosted_groups", "incomplete_message"]
 
 _METRIC_LABELS = {"macs": "MACs", "flops": "FLOPs", "params": "params", "buffers": "buffers",
                   "activations": "activations", "memory_bytes": "memory (bytes)"}
@@ -34,12 +36,89 @@ def group_digits(n: int, sep: str = ",") -> str:
     return f"{n:,}".replace(",", sep)
 
 
+#: What the FLOPs column means under each preset (shown under every report).
+FLOPS_MEANING = {
+    "seed": "FLOPs = one per MACC of conv/FC plus each activation and pooling operation "
+            "(Hollemans, 'How fast is my model?', 2018)",
+    "macs": "FLOPs = 2 x MACs of conv, linear and matmul; nothing else is counted",
+    "flops": "FLOPs = every multiply and add (n multiplies and n - 1 adds per length-n dot "
+             "product, bias one add) plus every element-wise operation",
+    "torch": "FLOPs = 2 x MACs of conv/linear/matmul, as torch's FlopCounterMode prints",
+    "fvcore": "FLOPs = 2 x fvcore's count (fvcore itself prints MACs and calls them flops)",
+    "ptflops": "FLOPs = 2 x ptflops' MACs (ptflops prints MACs)",
+    "thop": "FLOPs = 2 x thop's MACs (thop prints MACs)",
+}
+
+
+def flops_meaning(convention: str) -> str:
+    """One line saying what the FLOPs figure counts under ``convention``."""
+    if convention in FLOPS_MEANING:
+        return FLOPS_MEANING[convention]
+    from .conventions import get_convention
+
+    return f"FLOPs as convention {convention!r} prices them: {get_convention(convention).summary}"
+
+
+def validity(symbols: Iterable[sympy.Basic]) -> str:
+    """The condition a closed form relies on, from the symbols' ``multiple_of``
+    declarations: ``"H, W multiples of 32"`` (empty when nothing was declared).
+
+    >>> import symcost as sc
+    >>> validity([sc.dim("W", multiple_of=32), sc.dim("H", multiple_of=32), sc.dim("N")])
+    'H, W multiples of 32'
+    """
+    from .dims import multiple_of
+
+    by_multiple: dict[int, list[str]] = {}
+    for s in symbols:
+        m = multiple_of(s)
+        if m > 1:
+            by_multiple.setdefault(m, []).append(str(s))
+    parts = []
+    for m, names in sorted(by_multiple.items()):
+        names = sorted(set(names))
+        parts.append(", ".join(names) + (" multiples of " if len(names) > 1 else
+                                         " a multiple of ") + str(m))
+    return "; ".join(parts)
+
+
+def validity_note(symbols: Iterable[sympy.Basic]) -> str:
+    """``"holds for H, W multiples of 32"`` or empty."""
+    condition = validity(symbols)
+    return f"holds for {condition} (declared multiple_of)" if condition else ""
+
+
 def cost_latex(cost: Cost) -> str:
     """A cost as an aligned LaTeX block (Jupyter's ``_repr_latex_``)."""
     lines = [rf"\text{{{_METRIC_LABELS[m]}}} &= {sympy.latex(getattr(cost, m))}"
              for m in ("macs", "flops", "params", "buffers", "activations", "memory_bytes")]
+    note = validity_note(cost.free_symbols)
     return (r"$\begin{aligned}" + r" \\ ".join(lines)
-            + rf" \\ &\text{{(convention: {cost.convention})}}\end{{aligned}}$")
+            + rf" \\ &\text{{(convention: {cost.convention}"
+            + (f"; {note}" if note else "") + r")}\end{aligned}$")
+
+
+def uncosted_groups(uncosted: Sequence[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """Uncosted ``(path, reason)`` pairs grouped by reason, the largest group first.
+
+    An importer's reason reads ``why — op``; the group is the ``why`` part, so that 218
+    nodes after one ``reshape`` make one line.
+    """
+    groups: dict[str, list[str]] = {}
+    for path, reason in uncosted:
+        groups.setdefault(reason.split(" — ")[0], []).append(path)
+    return sorted(groups.items(), key=lambda item: -len(item[1]))
+
+
+def incomplete_message(uncosted: Sequence[tuple[str, str]], what: str = "total") -> str:
+    """The warning text for a total that leaves out uncosted layers."""
+    groups = uncosted_groups(uncosted)
+    listed = "; ".join(f"{why}: {len(paths)} node{'s' if len(paths) > 1 else ''}"
+                       for why, paths in groups[:3])
+    more = f"; and {len(groups) - 3} more reasons" if len(groups) > 3 else ""
+    return (f"{what}: INCOMPLETE, the total leaves out {len(uncosted)} uncosted "
+            f"layer{'s' if len(uncosted) > 1 else ''} ({listed}{more}). See .uncosted; give "
+            "them counts (a Custom layer) or map them, and treat this total as a lower bound.")
 
 
 @dataclass(frozen=True)
@@ -66,7 +145,8 @@ def table_rows(result: NetworkCost | NetworkValues, depth: int | None = None
                 rows.append(TableRow(row.path or "(network)", row.kind, row.depth,
                                      shape.text(), values.as_dict(),
                                      _note(row)))
-        total = TableRow("total", "", 0, result.rows[0][2].text() if result.rows else "",
+        total = TableRow(total_label(result), "", 0,
+                         result.rows[0][2].text() if result.rows else "",
                          result.total.as_dict())
     else:
         for row in result.breakdown(depth):
@@ -74,8 +154,8 @@ def table_rows(result: NetworkCost | NetworkValues, depth: int | None = None
                                  row.output.text(),
                                  {m: _plain(getattr(row.cost, m)) for m in _METRIC_LABELS},
                                  _note(row)))
-        total = TableRow("total", "", 0, result.output.text(),
-                         {m: _plain(getattr(result.total, m)) for m in _METRIC_LABELS})
+        total = TableRow(total_label(result), "", 0, result.output.text(),
+                         {m: _plain(getattr(result._total, m)) for m in _METRIC_LABELS})
     return [r for r in rows if r.path != "(network)"], total
 
 
@@ -99,22 +179,54 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _header(result) -> list[str]:
+def _network(result) -> NetworkCost:
     from .network import NetworkValues
 
-    net = result.network if isinstance(result, NetworkValues) else result
+    return result.network if isinstance(result, NetworkValues) else result
+
+
+def total_label(result) -> str:
+    """``total``, or ``total (INCOMPLETE: 218 uncosted)`` when layers were left out."""
+    missing = len(_network(result).uncosted)
+    return f"total (INCOMPLETE: {missing} uncosted)" if missing else "total"
+
+
+def _conditions(result) -> str:
+    """The closed forms' validity condition (symbolic results only: numbers are exact)."""
+    from .network import NetworkValues
+
+    if isinstance(result, NetworkValues):
+        return ""
+    return validity_note(result._total.free_symbols)
+
+
+def _header(result) -> list[str]:
+    """Title, then the values (evaluated), the validity condition (closed forms) and what
+    FLOPs mean, one per line."""
+    from .network import NetworkValues
+
+    net = _network(result)
     title = net.spec.name or net.spec.kind
     lines = [f"{title} on input {net.input}, convention {net.convention!r}"]
     if isinstance(result, NetworkValues):
         lines.append("at " + ", ".join(f"{k}={v}" for k, v in result.values.items()))
+    conditions = _conditions(result)
+    if conditions:
+        lines.append("closed forms " + conditions.replace("holds", "hold", 1))
+    lines.append(flops_meaning(net.convention))
     return lines
 
 
 def _uncosted(result) -> list[str]:
-    from .network import NetworkValues
-
-    net = result.network if isinstance(result, NetworkValues) else result
-    return [f"UNCOSTED {path}: {reason}" for path, reason in net.uncosted]
+    """One line per reason: a single node by path, a group by count and first paths."""
+    out = []
+    for why, paths in uncosted_groups(_network(result).uncosted):
+        if len(paths) == 1:
+            out.append(f"UNCOSTED {paths[0]}: {why}")
+        else:
+            shown = ", ".join(paths[:6]) + (", ..." if len(paths) > 6 else "")
+            out.append(f"UNCOSTED {len(paths)} nodes, {why}: {shown}")
+    return out
 
 
 def text_table(result: NetworkCost | NetworkValues, depth: int | None = None) -> str:
@@ -124,7 +236,8 @@ def text_table(result: NetworkCost | NetworkValues, depth: int | None = None) ->
     body = [["  " * (r.depth - 1) + r.path.rsplit(".", 1)[-1] if r.depth > 1 else r.path,
              r.kind, r.output, *(_cell(r.values[m]) for m in _TABLE_METRICS), r.note]
             for r in rows]
-    foot = ["total", "", total.output, *(_cell(total.values[m]) for m in _TABLE_METRICS), ""]
+    foot = [total.path, "", total.output, *(_cell(total.values[m]) for m in _TABLE_METRICS),
+            ""]
     widths = [max(len(x[i]) for x in [head, *body, foot]) for i in range(len(head))]
     numeric = {3, 4, 5}
 
@@ -144,8 +257,8 @@ def markdown_table(result: NetworkCost | NetworkValues, depth: int | None = None
     """A GitHub-flavoured Markdown table."""
     rows, total = table_rows(result, depth)
     labels = [_METRIC_LABELS[m] for m in _TABLE_METRICS]
-    out = [f"**{_header(result)[0]}**" + ("  \n" + _header(result)[1]
-                                          if len(_header(result)) > 1 else ""), "",
+    header = _header(result)
+    out = [f"**{header[0]}**" + "".join("  \n" + line for line in header[1:]), "",
            "| layer | kind | output | " + " | ".join(labels) + " |",
            "|---|---|---|" + "---:|" * len(labels)]
 
@@ -156,7 +269,7 @@ def markdown_table(result: NetworkCost | NetworkValues, depth: int | None = None
         out.append(f"| {esc(r.path)} | {r.kind} | {esc(r.output)} | "
                    + " | ".join(esc(_cell(r.values[m])) for m in _TABLE_METRICS)
                    + (f" {r.note}" if r.note else "") + " |")
-    out.append("| **total** | | " + esc(total.output) + " | "
+    out.append(f"| **{total.path}** | | " + esc(total.output) + " | "
                + " | ".join(f"**{esc(_cell(total.values[m]))}**" for m in _TABLE_METRICS)
                + " |")
     out += [f"\n{line}" for line in _uncosted(result)]
@@ -177,52 +290,133 @@ _SI = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
 
 
 def si_number(n: int, digits: int = 3, sep: str = r"\,") -> str:
-    r"""An integer with an SI prefix and ``digits`` significant digits: ``4.09\,G``.
+    r"""An integer with an SI prefix and exactly ``digits`` significant digits:
+    ``4.09\,G``, ``15.0\,M`` (not ``15\,M`` beside ``1.34\,G``). Below 1000 the exact integer.
 
     >>> print(si_number(4_089_184_256))
     4.09\,G
+    >>> print(si_number(15_000_000, sep=" "), si_number(999_999, sep=" "))
+    15.0 M 1.00 M
     >>> si_number(999, sep=" ")
     '999'
     """
-    for scale, prefix in _SI:
-        if abs(n) >= scale:
-            return f"{n / scale:.{digits}g}{sep}{prefix}"
-    return str(n)
+    if abs(n) < 1000:
+        return str(n)
+    for i, (scale, prefix) in enumerate(_SI):
+        if abs(n) >= scale or i == len(_SI) - 1:
+            value = n / scale
+            decimals = max(0, digits - len(str(int(abs(value)))))
+            text = f"{value:.{decimals}f}"
+            if len(text.lstrip("-").split(".")[0]) > 3 and i > 0:  # 999.9 k rounds to 1.00 M
+                value, prefix = n / _SI[i - 1][0], _SI[i - 1][1]
+                text = f"{value:.{max(0, digits - 1)}f}"
+            return f"{text}{sep}{prefix}"
+    return str(n)  # pragma: no cover - the loop always returns
 
 
-def _latex_cell(value: Any, numbers: str = "grouped") -> str:
+_NUMBERS = ("grouped", "si")
+
+
+def _latex_cell(value: Any, numbers: str = "grouped", digits: int = 3) -> str:
     if isinstance(value, int):
-        return si_number(value) if numbers == "si" else group_digits(value, r"\,")
-    return f"${sympy.latex(value)}$"
+        return si_number(value, digits) if numbers == "si" else group_digits(value, r"\,")
+    return f"${breakable_latex(value)}$"
+
+
+def breakable_latex(expr: sympy.Expr) -> str:
+    r"""sympy's LaTeX without ``\left``/``\right``, so that TeX may break a long formula
+    after any ``+`` (a ``\left…\right`` pair is one unbreakable box).
+
+    >>> import symcost as sc
+    >>> print(breakable_latex(sc.parse("(floor(H/2) + 1)**2")))
+    (\lfloor{\frac{H}{2}}\rfloor + 1)^{2}
+    """
+    return re.sub(r"\\(?:left|right)(?=[()\[\].|]|\\[lr](?:floor|ceil))", "",
+                  sympy.latex(expr))
+
+
+def _latex_shape(text: str) -> str:
+    return latex_escape(text).replace("×", r"$\times$")
+
+
+def _check_metrics(metrics: Sequence[str], where: str) -> list[str]:
+    from .errors import SymcostError
+
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    unknown = [m for m in metrics if m not in _METRIC_LABELS]
+    if unknown or not metrics:
+        raise SymcostError(f"{where}: unknown metric {unknown[0] if unknown else None!r}. "
+                           "Use some of: " + ", ".join(_METRIC_LABELS) + ".")
+    return list(metrics)
 
 
 def latex_table(result: NetworkCost | NetworkValues, depth: int | None = None, *,
                 caption: str | None = None, label: str | None = None,
-                numbers: str = "grouped") -> str:
-    """A booktabs LaTeX table (needs ``\\usepackage{booktabs}``).
+                numbers: str = "grouped", metrics: Sequence[str] = _TABLE_METRICS,
+                kind: bool = True, output: bool = True, hide_zero: bool = False,
+                digits: int = 3, escape: bool = True, width: str = r"\columnwidth") -> str:
+    r"""A booktabs table that fits ``width`` (needs ``\usepackage{booktabs,graphicx}``).
 
-    ``numbers="grouped"`` writes 4\\,089\\,184\\,256; ``numbers="si"`` writes 4.09\\,G.
+    * ``caption`` goes above the table (as journals ask); ``escape=False`` passes it to TeX
+      as written, so it may hold math (``"MACs of $f(H, W)$"``).
+    * ``metrics`` chooses the metric columns (``["macs", "params"]``); ``kind=False`` and
+      ``output=False`` drop those columns; ``hide_zero=True`` drops rows whose shown metrics
+      are all zero (activations under ``macs``).
+    * ``numbers="grouped"`` writes 4\,089\,184\,256; ``numbers="si"`` writes 4.09\,G with
+      ``digits`` significant digits (15.0\,M, never 15\,M).
+    * Layer names and formulas sit in wrapping columns, so long closed forms break at
+      their ``+`` signs instead of running into the margin; a symbolic table carries its
+      validity condition (``multiple_of``) in a note under the rule.
     """
-    if numbers not in ("grouped", "si"):
-        from .errors import SymcostError
+    from .errors import SymcostError
 
+    if numbers not in _NUMBERS:
         raise SymcostError(f"to_latex: numbers must be 'grouped' or 'si' (given {numbers!r}).")
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 12:
+        raise SymcostError(f"to_latex: digits must be an int from 1 to 12 (given {digits!r}).")
+    metrics = _check_metrics(metrics, "to_latex")
     rows, total = table_rows(result, depth)
-    labels = [_METRIC_LABELS[m] for m in _TABLE_METRICS]
-    out = [r"\begin{table}[ht]", r"\centering", r"\begin{tabular}{lll" + "r" * len(labels) + "}",
-           r"\toprule", "Layer & Kind & Output & " + " & ".join(labels) + r" \\", r"\midrule"]
-    for r in rows:
-        out.append(" & ".join([latex_escape(r.path), latex_escape(r.kind),
-                               latex_escape(r.output).replace("×", r"$\times$"),
-                               *(_latex_cell(r.values[m], numbers) for m in _TABLE_METRICS)])
-                   + r" \\")
-    foot = [r"\textbf{Total}", "", latex_escape(total.output).replace("×", r"$\times$"),
-            *(_latex_cell(total.values[m], numbers) for m in _TABLE_METRICS)]
-    out += [r"\midrule", " & ".join(foot) + r" \\", r"\bottomrule", r"\end{tabular}"]
+    if hide_zero:
+        rows = [r for r in rows if any(r.values[m] != 0 for m in metrics)]
+    # a column of formulas wraps at its + signs inside a fixed width; what is still too
+    # wide is scaled down to `width` (never past it: no overfull box)
+    formula = {m for m in metrics if any(not isinstance(r.values[m], int)
+                                         for r in [*rows, total])}
+    symbolic = bool(formula)
+    floors = any(r.values[m].has(sympy.floor, sympy.ceiling) for r in [*rows, total]
+                 for m in formula if not isinstance(r.values[m], int))
+    share = f"{0.5 if floors else min(0.45, 0.9 / len(formula or metrics)):.2f}"
+    end = r" \tabularnewline" if symbolic else r" \\"  # \\ would end \raggedright's line
+    spec = "l" + ("l" if kind else "") + ("l" if output else "") + "".join(
+        rf"p{{{share}\linewidth}}" if m in formula else "r" for m in metrics)
+    head = ["Layer", *(["Kind"] if kind else []), *(["Output"] if output else []),
+            *(_METRIC_LABELS[m] for m in metrics)]
+
+    def line(name: str, r: TableRow) -> str:
+        values = [(r"\raggedright " if m in formula else "")
+                  + _latex_cell(r.values[m], numbers, digits) for m in metrics]
+        cells = [name, *([latex_escape(r.kind)] if kind else []),
+                 *([_latex_shape(r.output)] if output else []), *values]
+        return " & ".join(cells) + end
+
+    out = [r"\begin{table}[ht]", r"\centering", r"\small", r"\setlength{\tabcolsep}{3pt}"]
     if caption:
-        out.append(rf"\caption{{{latex_escape(caption)}}}")
+        out.append(rf"\caption{{{latex_escape(caption) if escape else caption}}}")
     if label:
         out.append(rf"\label{{{label}}}")
+    # the tabular is set in a box, scaled down to `width` only when wider
+    out += [r"\sbox0{%", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+            " & ".join(head) + end, r"\midrule"]
+    out += [line(latex_escape(r.path), r) for r in rows]
+    out += [r"\midrule", line(rf"\textbf{{{latex_escape(total.path)}}}", total), r"\bottomrule",
+            r"\end{tabular}}%",
+            rf"\ifdim\wd0>{width}\resizebox{{{width}}}{{!}}{{\usebox0}}\else\usebox0\fi"]
+    notes = [*_header(result)[1:]]
+    if _network(result).uncosted:
+        notes.append(incomplete_message(_network(result).uncosted, "total"))
+    out += [r"\par\smallskip\footnotesize\raggedright " + latex_escape(n) for n in notes
+            if not n.startswith("FLOPs") or "flops" in metrics]
     out.append(r"\end{table}")
     return "\n".join(out) + "\n"
 
@@ -236,7 +430,12 @@ def _json_value(value: Any) -> Any:
 
 
 def json_report(result: NetworkCost | NetworkValues, depth: int | None = None) -> str:
-    """A JSON report: input, convention, total and rows (formulas as strings)."""
+    """A JSON report: input, convention, total and rows (formulas as strings).
+
+    ``incomplete`` is true when the total leaves out uncosted layers (listed in
+    ``uncosted`` and grouped by reason in ``uncosted_groups``); ``valid_for`` is the
+    condition the closed forms rely on (``"H, W multiples of 32"``, null when none).
+    """
     from .network import NetworkValues
 
     net = result.network if isinstance(result, NetworkValues) else result
@@ -246,46 +445,74 @@ def json_report(result: NetworkCost | NetworkValues, depth: int | None = None) -
         "input": {k: _json_value(v) for k, v in net.input.axes().items()},
         "convention": net.convention,
         "values": result.values if isinstance(result, NetworkValues) else None,
+        "valid_for": (validity(net._total.free_symbols) or None
+                      if not isinstance(result, NetworkValues) else None),
+        "flops_mean": flops_meaning(net.convention),
+        "incomplete": bool(net.uncosted),
         "total": {m: _json_value(v) for m, v in total.values.items()},
         "rows": [{"path": r.path, "kind": r.kind, "depth": r.depth, "output": r.output,
                   **{m: _json_value(v) for m, v in r.values.items()},
                   **({"note": r.note} if r.note else {})} for r in rows],
         "uncosted": [{"path": p, "reason": why} for p, why in net.uncosted],
+        "uncosted_groups": [{"reason": why, "count": len(paths), "paths": paths}
+                            for why, paths in uncosted_groups(net.uncosted)],
     }
     return json.dumps(doc, indent=2) + "\n"
 
 
 def html_table(result: NetworkCost | NetworkValues, depth: int | None = 2) -> str:
-    """An HTML table for Jupyter: the closed-form total on top, then the rows."""
+    """An HTML table for Jupyter: title, validity condition and what FLOPs mean, the
+    closed-form total, then rows indented by depth, numbers right-aligned with grouped
+    digits, the total last (marked INCOMPLETE, with the uncosted reasons, when layers were
+    left out)."""
     from .network import NetworkValues
 
     rows, total = table_rows(result, depth)
     numeric = isinstance(result, NetworkValues)
-    head = "".join(f"<th>{h}</th>" for h in ["layer", "kind", "output",
-                                              *(_METRIC_LABELS[m] for m in _TABLE_METRICS)]
-                   + (["share of MACs"] if numeric else []))
-    body = []
-    for r in rows:
-        cells = [html.escape(r.path), html.escape(r.kind), html.escape(r.output)]
+    right = ' style="text-align:right"'
+    head = "".join(f"<th{right if i >= 3 else ''}>{h}</th>" for i, h in enumerate(
+        ["layer", "kind", "output", *(_METRIC_LABELS[m] for m in _TABLE_METRICS)]
+        + (["share of MACs"] if numeric else [])))
+
+    def cells(r: TableRow) -> list[str]:
+        out = [html.escape(r.path), html.escape(r.kind), html.escape(r.output)]
         for m in _TABLE_METRICS:
             v = r.values[m]
-            cells.append(html.escape(_cell(v)) if numeric else
-                         f"\\({sympy.latex(v)}\\)")
+            out.append(html.escape(_cell(v)) if isinstance(v, int) else
+                       f"\\({sympy.latex(v)}\\)")
         if numeric:
             share = r.values["macs"] / total.values["macs"] if total.values["macs"] else 0
-            cells.append(f"{100 * share:.1f}%")
-        style = f' style="padding-left:{(r.depth - 1) * 1.2}em"'
-        body.append("<tr>" + "".join(f"<td{style if i == 0 else ''}>{c}</td>"
-                                     for i, c in enumerate(cells)) + "</tr>")
+            out.append(f"{100 * share:.1f}%")
+        return out
+
+    def tr(r: TableRow, bold: bool = False) -> str:
+        tds = []
+        for i, c in enumerate(cells(r)):
+            style = (f"padding-left:{(r.depth - 1) * 1.2:g}em;text-align:left" if i == 0 else
+                     "text-align:right" if i >= 3 else "text-align:left")
+            tds.append(f'<td style="{style}">' + (f"<b>{c}</b>" if bold else c) + "</td>")
+        return "<tr>" + "".join(tds) + "</tr>"
+
+    body = [tr(r) for r in rows]
     if numeric:
         top = "<p>" + ", ".join(f"{_METRIC_LABELS[m]} = {_cell(total.values[m])}"
                                 for m in _TABLE_METRICS) + "</p>"
     else:
-        top = "<p>" + "<br>".join(f"{_METRIC_LABELS[m]} = \\({sympy.latex(total.values[m])}\\)"
-                                  for m in _TABLE_METRICS) + "</p>"
-    caption = html.escape(_header(result)[0])
-    return (f"<div><strong>{caption}</strong>{top}<table><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table></div>")
+        top = "<p>" + "<br>".join(
+            f"{_METRIC_LABELS[m]} = " + (_cell(v) if isinstance(v, int) else
+                                         f"\\({sympy.latex(v)}\\)")
+            for m, v in ((m, total.values[m]) for m in _TABLE_METRICS)) + "</p>"
+    header = _header(result)
+    notes = "".join(f"<br><small>{html.escape(line)}</small>" for line in header[1:])
+    warning = ""
+    uncosted = _network(result).uncosted
+    if uncosted:
+        items = "".join(f"<li>{html.escape(line)}</li>" for line in _uncosted(result))
+        warning = (f'<p style="color:#b00"><b>{html.escape(total.path)}</b>: the total leaves '
+                   f"these out</p><ul>{items}</ul>")
+    return (f"<div><strong>{html.escape(header[0])}</strong>{notes}{warning}{top}"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
+            f"<tfoot>{tr(total, bold=True)}</tfoot></table></div>")
 
 
 def csv_table(result: NetworkCost | NetworkValues, depth: int | None = None) -> str:
@@ -369,14 +596,21 @@ def latex_macros(result: NetworkCost | NetworkValues, prefix: str | None = None,
     net = result.network if isinstance(result, NetworkValues) else result
     base = macro_name(prefix if prefix is not None else (net.spec.name or net.spec.kind))
     rows, total = table_rows(result, depth if depth > 0 else 0)
-    lines = [f"% symcost: {_header(result)[0]}" + (f"; {_header(result)[1]}"
-                                                  if len(_header(result)) > 1 else "")]
+    lines = [f"% symcost: {line}" for line in _header(result)]
+    uncosted = _network(result).uncosted
+    if uncosted:
+        lines.append(f"% {incomplete_message(uncosted)}")
 
     def emit(stem: str, values: dict[str, Any]) -> None:
         for metric, suffix in _MACRO_SUFFIX.items():
             value = values[metric]
-            text = (si_number(value, digits) if isinstance(value, int)
-                    else rf"\ensuremath{{{sympy.latex(value)}}}")
+            if isinstance(value, int):
+                text = si_number(value, digits)
+            else:
+                text = rf"\ensuremath{{{sympy.latex(value)}}}"
+                note = validity_note(value.free_symbols)
+                if note:  # a closed form copied alone must still say when it holds
+                    lines.append(f"% \\{stem}{suffix} {note}")
             lines.append(rf"\newcommand{{\{stem}{suffix}}}{{{text}}}")
 
     emit(base, total.values)

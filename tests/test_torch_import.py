@@ -7,6 +7,7 @@ fvcore, ptflops (aten backend) and thop when installed; the real parameters of t
 
 import contextlib
 import io
+import json
 import warnings
 
 import pytest
@@ -391,3 +392,41 @@ def test_permute_and_layer_norm_map_to_the_channels_last_specs():
         sc.Conv2d(in_channels=8, out_channels=16, kernel_size=1)]).cost(x, "flops")
     assert sympy.expand(imported.total.flops - spelled.total.flops) == 0
     assert imported.total.params == spelled.total.params
+
+
+class _Tokens(nn.Module):
+    """Patches to tokens (a 3-D tensor symcost does not shape), with shape plumbing."""
+
+    def __init__(self):
+        super().__init__()
+        self.patch = nn.Conv2d(3, 8, 4, stride=4)
+        self.fc = nn.Linear(8, 8)
+        self.norm = nn.LayerNorm(8)
+        self.head = nn.Linear(8, 10)
+
+    def forward(self, x):
+        n, _c, h, w = x.shape
+        torch._assert(h == w, "square inputs only")
+        t = self.patch(x).flatten(2).transpose(1, 2)
+        torch._assert(t.dim() == 3, "tokens")
+        torch._assert(t.size(0) == n, "batch")
+        return self.head(self.norm(self.fc(t)).mean(1))
+
+
+def test_uncosted_nodes_name_the_true_reason_and_shape_plumbing_is_free():
+    cost = sc.from_torch(_Tokens().eval(), X).cost(X, "torch")
+    listed = dict(cost.uncosted)
+    # getattr(x, "shape"), _assert, dim() and size() compute nothing: never uncosted
+    assert not [p for p in listed if p.split(".")[-1].rstrip("_0123456789") in
+                ("getattr", "assert", "dim", "size")], listed
+    assert set(listed) == {"flatten", "transpose", "fc", "norm", "mean"}
+    # the mapped Linear is blamed on the 3-D tensor it reads, not on a missing mapping
+    assert listed["fc"].startswith("3-D tensors after `flatten` — torch.nn.modules.linear")
+    assert "no symcost mapping" not in listed["fc"]
+    data = json.loads(cost.to_json())
+    assert data["incomplete"] is True
+    assert data["uncosted_groups"][0]["reason"] == "3-D tensors after `flatten`"
+    assert data["uncosted_groups"][0]["count"] == 5
+    assert "total (INCOMPLETE: 5 uncosted)" in cost.to_text()
+    with pytest.warns(sc.SymcostWarning, match="3-D tensors after `flatten`: 5 nodes"):
+        cost.evaluate(N=1, H=32, W=32)

@@ -191,6 +191,9 @@ class _Opaque:
     """A traced tensor outside symcost's shapes (another rank, or after an unmapped op)."""
 
     anchor: _Tensor
+    origin: str = "a tensor symcost does not shape"
+    """Why it is opaque, e.g. "3-D tensors after `flatten`": the reason every operation
+    that reads it is uncosted."""
 
 
 @dataclass
@@ -218,6 +221,9 @@ class _Param:
 
 
 _FREE_METHODS = {"contiguous", "clone", "detach", "float", "to", "cpu", "requires_grad_"}
+#: Calls that read a tensor's sizes, rank or attributes (``x.shape``, ``x.size(0)``,
+#: ``x.dim()``, ``torch._assert``): no arithmetic, never uncosted.
+_SHAPE_PLUMBING = {"size", "dim", "getattr", "assert", "numel"}
 
 
 def _base(name: str) -> str:
@@ -322,6 +328,14 @@ class _Builder:
             if not tensors and not any(isinstance(a, (_Tensor, _Opaque)) for a in
                                        _flat(args, kwargs)):
                 return _size_arith(node, op_text, args, kwargs)
+            if op_text in _SHAPE_PLUMBING:
+                # reading sizes, ranks or attributes computes nothing: free, whatever the
+                # tensor (sizes of a tensor symcost does not shape are unknown, None)
+                if isinstance(args[0], _Tensor):
+                    mapped = self._function_spec(node, op_text, args, kwargs)
+                    if isinstance(mapped, _Value):
+                        return mapped.value
+                return None
             if any(isinstance(t, _Opaque) for t in _flat(args, kwargs)):
                 return self._unmapped(node, op_text, args, source)
             mapped = self._function_spec(node, op_text, args, kwargs)
@@ -386,9 +400,9 @@ class _Builder:
     def _unmapped(self, node, op_text, args, source, module=None):
         path_hint = self._path(node, _base(node.name))
         self.unmapped.append((path_hint, op_text))
+        opaque = next((t for t in _flat(args, {}) if isinstance(t, _Opaque)), None)
         anchor = next((t for t in _flat(args, {}) if isinstance(t, _Tensor)), None)
         if anchor is None:
-            opaque = next((t for t in _flat(args, {}) if isinstance(t, _Opaque)), None)
             anchor = opaque.anchor if opaque else _Tensor("input", self.input)
         params = 0
         if module is not None:
@@ -399,7 +413,10 @@ class _Builder:
                 params += p.numel
         meta = node.meta.get("tensor_meta")
         real = getattr(meta, "shape", None)
-        label = f"{op_text} (no symcost mapping)"
+        # the reason, grouped in reports by the text before " — ": the tensor it reads
+        # when symcost could not shape that, else the missing mapping itself
+        why = opaque.origin if opaque is not None else f"no symcost mapping for {op_text}"
+        label = f"{why} — {op_text}"
         if real is not None and len(real) in (2, 4):
             output = self._output_from_sample(anchor.shape, tuple(real))
             if output:
@@ -409,10 +426,18 @@ class _Builder:
             spec = Custom(label=label, output=output or None)
             return self._add(_base(node.name), spec, [anchor], source, node=node,
                              params=params)
-        spec = Custom(label=label + "; its output is not an N×C×H×W or N×C tensor")
+        if opaque is None:
+            rank = len(real) if real is not None else None
+            origin = (f"{rank}-D tensors after `{op_text}`" if rank is not None
+                      else f"non-tensor outputs of `{op_text}`")
+            why = origin
+            label = f"{why} — {op_text}"
+        else:
+            origin = opaque.origin
+        spec = Custom(label=label + "; symcost shapes N×C×H×W and N×C tensors only")
         made = self._add(_base(node.name), spec, [anchor], source, node=node, params=params,
                          check=False)
-        return _Opaque(made)
+        return _Opaque(made, origin)
 
     def _output_from_sample(self, shape: Shape, real: tuple) -> dict:
         axes = ("N", "C", "H", "W") if len(real) == 4 else ("N", "C")
