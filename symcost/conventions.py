@@ -133,7 +133,8 @@ _ALL_OPS_ONCE = {op: 1 for op in OPS if op not in ("dot", "bias")}
 
 SEED = Convention(
     name="seed",
-    summary=("The founding article: MACCs for conv/depthwise/pointwise/deconv/FC, FLOPs for "
+    summary=("The founding article, M. Hollemans, 'How fast is my model?' (machinethink.net, "
+             "2018): MACCs for conv/depthwise/pointwise/deconv/FC, FLOPs for "
              "activations (1 per element, sigmoid 4) and pooling (K·K per output window, 1 per "
              "input for global pooling); BatchNorm folded away; bias ignored."),
     macs=Pricing(default={"mac": 1}),

@@ -78,8 +78,8 @@ class UnknownConventionError(SymcostError, KeyError):
     def __init__(self, name: object, known: list[str]) -> None:
         self.name = name
         self.known = known
-        self.message = (f"convention: unknown name {name!r}. Use one of: "
-                        + ", ".join(known) + ".")
+        self.message = (f"convention: unknown name {name!r}.{did_you_mean(name, known)} "
+                        "Use one of: " + ", ".join(known) + ".")
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -95,8 +95,9 @@ class UnknownModelError(SymcostError, KeyError):
     def __init__(self, name: object, known: list[str]) -> None:
         self.name = name
         self.known = known
-        self.message = (f"zoo: no built-in network named {name!r}. Use one of: "
-                        + ", ".join(known) + ", or a path to a JSON network file.")
+        self.message = (f"zoo: no built-in network named {name!r}."
+                        f"{did_you_mean(name, known)} Use one of: " + ", ".join(known)
+                        + ", or a path to a JSON or YAML network document.")
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -108,6 +109,22 @@ class UnknownModelError(SymcostError, KeyError):
 
 class SpecFileError(SymcostError, ValueError):
     """A network document (JSON file or text) cannot be read."""
+
+
+def did_you_mean(name: object, known: list[str]) -> str:
+    """`` Did you mean 'resnet50'?`` for the closest known names (empty when none is close).
+
+    >>> print(did_you_mean("resnet5", ["resnet18", "resnet50", "vgg11"]))
+     Did you mean 'resnet50' or 'resnet18'?
+    """
+    import difflib
+
+    if not isinstance(name, str):
+        return ""
+    close = difflib.get_close_matches(name.lower(), known, n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " Did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
 def _compose(layer: str | None, field: str | None, message: str) -> str:

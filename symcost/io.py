@@ -345,7 +345,7 @@ def _read_file(path: Path) -> str:
         with path.open("rb") as handle:
             raw = handle.read(MAX_DOCUMENT_BYTES + 1)
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-        raise SpecFileError(f"{path!r}: cannot read ({getattr(exc, 'strerror', None) or exc})."
+        raise SpecFileError(f"{str(path)!r}: cannot read ({getattr(exc, 'strerror', None) or exc})."
                             ) from None
     return _decode(raw, str(path))
 

@@ -106,7 +106,7 @@ def uncosted_groups(uncosted: Sequence[tuple[str, str]]) -> list[tuple[str, list
     """
     groups: dict[str, list[str]] = {}
     for path, reason in uncosted:
-        groups.setdefault(reason.split(" — ")[0], []).append(path)
+        groups.setdefault(reason.split(" — ")[0], []).append(path or "(network)")
     return sorted(groups.items(), key=lambda item: -len(item[1]))
 
 
@@ -335,6 +335,24 @@ def breakable_latex(expr: sympy.Expr) -> str:
                   sympy.latex(expr))
 
 
+def _text_pt(text: str) -> float:
+    """Rough width in points of text set in ``\\small`` Computer Modern (an estimate for
+    sharing a table's width; TeX scales the table if it is off)."""
+    return sum(7.0 if ch == "×" else 6.5 if ch.isupper() else 2.5 if ch in " ,.()*/"
+               else 4.7 for ch in text)
+
+
+def _term_pt(value: Any) -> float:
+    """Rough width of the longest part of a cell that TeX cannot break: a formula's term
+    with the sign it breaks after (math italics are wide), or a word of a shape."""
+    if isinstance(value, int):
+        return _text_pt(group_digits(value))
+    if isinstance(value, str):
+        return max(_text_pt(word) for word in value.split(" ")) + 4
+    terms = re.split(r" [+-] ", str(value).replace("*", ""))
+    return max(_text_pt(t) + 1.5 * sum(ch.isupper() for ch in t) for t in terms) + 10
+
+
 def _latex_shape(text: str) -> str:
     return latex_escape(text).replace("×", r"$\times$")
 
@@ -379,25 +397,36 @@ def latex_table(result: NetworkCost | NetworkValues, depth: int | None = None, *
     rows, total = table_rows(result, depth)
     if hide_zero:
         rows = [r for r in rows if any(r.values[m] != 0 for m in metrics)]
-    # a column of formulas wraps at its + signs inside a fixed width; what is still too
-    # wide is scaled down to `width` (never past it: no overfull box)
+    # Columns of formulas (and long symbolic shapes) wrap at their + signs, sharing what
+    # the other columns leave of `width` (estimated here, computed by TeX), but never
+    # narrower than their longest unbreakable term; a table still wider than `width` is
+    # scaled down to it. No overfull box either way.
     formula = {m for m in metrics if any(not isinstance(r.values[m], int)
                                          for r in [*rows, total])}
-    symbolic = bool(formula)
-    floors = any(r.values[m].has(sympy.floor, sympy.ceiling) for r in [*rows, total]
-                 for m in formula if not isinstance(r.values[m], int))
-    share = f"{0.5 if floors else min(0.45, 0.9 / len(formula or metrics)):.2f}"
-    end = r" \tabularnewline" if symbolic else r" \\"  # \\ would end \raggedright's line
-    spec = "l" + ("l" if kind else "") + ("l" if output else "") + "".join(
-        rf"p{{{share}\linewidth}}" if m in formula else "r" for m in metrics)
+    everything = [*rows, total]
+    wrap_output = output and max(_text_pt(r.output) for r in everything) > 90
+    fixed = (max(_text_pt(r.path) for r in everything) + 6
+             + (max(_text_pt(r.kind) for r in everything) + 6 if kind else 0)
+             + (max(_text_pt(r.output) for r in everything) + 6
+                if output and not wrap_output else 0)
+             + sum(max(_text_pt(_cell(r.values[m])) for r in everything) + 6
+                   for m in metrics if m not in formula))
+    wrapped = len(formula) + (1 if wrap_output else 0)
+    least = max([_term_pt(r.values[m]) for r in everything for m in formula]
+                + [_term_pt(r.output) for r in everything if wrap_output] + [40.0])
+    end = r" \tabularnewline" if wrapped else r" \\"  # \\ would end \raggedright's line
+    cell = r"p{\symcostw}"
+    spec = "l" + ("l" if kind else "") + ((cell if wrap_output else "l") if output else "") \
+        + "".join(cell if m in formula else "r" for m in metrics)
     head = ["Layer", *(["Kind"] if kind else []), *(["Output"] if output else []),
             *(_METRIC_LABELS[m] for m in metrics)]
 
     def line(name: str, r: TableRow) -> str:
         values = [(r"\raggedright " if m in formula else "")
                   + _latex_cell(r.values[m], numbers, digits) for m in metrics]
+        shape = (r"\raggedright " if wrap_output else "") + _latex_shape(r.output)
         cells = [name, *([latex_escape(r.kind)] if kind else []),
-                 *([_latex_shape(r.output)] if output else []), *values]
+                 *([shape] if output else []), *values]
         return " & ".join(cells) + end
 
     out = [r"\begin{table}[ht]", r"\centering", r"\small", r"\setlength{\tabcolsep}{3pt}"]
@@ -405,6 +434,10 @@ def latex_table(result: NetworkCost | NetworkValues, depth: int | None = None, *
         out.append(rf"\caption{{{latex_escape(caption) if escape else caption}}}")
     if label:
         out.append(rf"\label{{{label}}}")
+    if wrapped:
+        out += [rf"\edef\symcostw{{\the\dimexpr({width}-{fixed + 6 * wrapped:.0f}pt)/"
+                rf"{wrapped}\relax}}%",
+                rf"\ifdim\symcostw<{least:.0f}pt\def\symcostw{{{least:.0f}pt}}\fi"]
     # the tabular is set in a box, scaled down to `width` only when wider
     out += [r"\sbox0{%", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
             " & ".join(head) + end, r"\midrule"]
@@ -631,9 +664,20 @@ class Reportable:
         """Markdown table."""
         return markdown_table(self, depth=depth)  # type: ignore[arg-type]
 
-    def to_latex(self, depth: int | None = None, **kwargs: Any) -> str:
-        """booktabs LaTeX table; ``caption``, ``label``, ``numbers="grouped"|"si"``."""
-        return latex_table(self, depth=depth, **kwargs)  # type: ignore[arg-type]
+    def to_latex(self, depth: int | None = None, *, caption: str | None = None,
+                 label: str | None = None, numbers: str = "grouped",
+                 metrics: Sequence[str] = _TABLE_METRICS, kind: bool = True,
+                 output: bool = True, hide_zero: bool = False, digits: int = 3,
+                 escape: bool = True, width: str = r"\columnwidth") -> str:
+        r"""A booktabs table for a paper, at most ``width`` wide (``\usepackage{booktabs,
+        graphicx}``): rows down to ``depth``, ``caption`` above (``escape=False`` keeps its
+        math), ``label``, ``metrics`` columns (e.g. ``["macs", "params"]``), ``kind`` and
+        ``output`` columns on or off, ``hide_zero`` rows, ``numbers="grouped"`` (568\,740\,352)
+        or ``"si"`` (569\,M, ``digits`` significant digits)."""
+        return latex_table(self, depth=depth, caption=caption,  # type: ignore[arg-type]
+                           label=label, numbers=numbers, metrics=metrics, kind=kind,
+                           output=output, hide_zero=hide_zero, digits=digits, escape=escape,
+                           width=width)
 
     def to_json(self, depth: int | None = None) -> str:
         """JSON report (formulas as strings)."""
@@ -647,9 +691,11 @@ class Reportable:
         """pandas DataFrame of the rows (optional extra)."""
         return dataframe(self, depth=depth)  # type: ignore[arg-type]
 
-    def to_latex_macros(self, prefix: str | None = None, **kwargs: Any) -> str:
-        """``\\newcommand`` macros for the total (and rows with ``depth``)."""
-        return latex_macros(self, prefix, **kwargs)  # type: ignore[arg-type]
+    def to_latex_macros(self, prefix: str | None = None, *, depth: int = 0,
+                        digits: int = 3) -> str:
+        """``\\newcommand`` macros for the total (and every row down to ``depth``); numbers
+        with ``digits`` significant digits, formulas with their validity condition."""
+        return latex_macros(self, prefix, depth=depth, digits=digits)  # type: ignore[arg-type]
 
     def _repr_html_(self) -> str:
         return html_table(self)  # type: ignore[arg-type]
