@@ -69,6 +69,11 @@ class ConventionComparison:
         rows = [replace(r, value_a=num(r.value_a), value_b=num(r.value_b)) for r in self.rows]
         return replace(self, total_a=num(self.total_a), total_b=num(self.total_b), rows=rows)
 
+    def _repr_html_(self) -> str:
+        from .report import comparison_html
+
+        return comparison_html(self)
+
     def __str__(self) -> str:
         lines = [f"{self.a} ({self.metric_a}) vs {self.b} ({self.metric_b}): "
                  f"{_short(self.total_a)} vs {_short(self.total_b)}"]

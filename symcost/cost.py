@@ -205,6 +205,11 @@ class CostValues:
         """The metrics as a plain dict."""
         return {m: getattr(self, m) for m in METRICS}
 
+    def _repr_html_(self) -> str:
+        from .report import cost_values_html
+
+        return cost_values_html(self)
+
     @staticmethod
     def total(values: list[CostValues], convention: str) -> CostValues:
         """Sum of evaluated costs (metrics and census)."""

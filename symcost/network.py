@@ -302,6 +302,15 @@ class Row:
     uncosted: str | None = None
 
 
+class Rows(list):
+    """A list of :class:`Row` (a breakdown) that Jupyter shows as an HTML table."""
+
+    def _repr_html_(self) -> str:
+        from .report import rows_html
+
+        return rows_html(self)
+
+
 @dataclass(eq=False)
 class NetworkCost(Reportable):
     """Shapes, per-layer costs and the total of a spec on an input shape.
@@ -371,10 +380,11 @@ class NetworkCost(Reportable):
         """(path, reason) for every layer symcost could not cost; empty for built-in layers."""
         return [(r.path, r.uncosted) for r in self.rows if r.uncosted]
 
-    def breakdown(self, depth: int | None = None, *, leaves_only: bool = False) -> list[Row]:
-        """Rows for every layer and container (containers first), down to ``depth``."""
-        return [r for r in self.rows
-                if (depth is None or r.depth <= depth) and (r.leaf or not leaves_only)]
+    def breakdown(self, depth: int | None = None, *, leaves_only: bool = False) -> Rows:
+        """Rows for every layer and container (containers first), down to ``depth``; a list
+        that Jupyter shows as a table."""
+        return Rows(r for r in self.rows
+                    if (depth is None or r.depth <= depth) and (r.leaf or not leaves_only))
 
     def evaluate(self, values: Mapping[str, int] | None = None, /,
                  **named: int) -> NetworkValues:

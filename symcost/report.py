@@ -12,7 +12,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import sympy
@@ -98,6 +98,72 @@ def cost_latex(cost: Cost) -> str:
             + (f"; {note}" if note else "") + r")}\end{aligned}$")
 
 
+def _html_metric_table(head: list[str], rows: list[list[str]], right_from: int = 1,
+                       right_to: int | None = None) -> str:
+    """An HTML table whose columns ``right_from`` to ``right_to`` (excluded; default: the
+    last) are right-aligned numbers."""
+    def right(i: int) -> bool:
+        return i >= right_from and (right_to is None or i < right_to)
+
+    def tr(cells: list[str], tag: str) -> str:
+        return "<tr>" + "".join(
+            f'<{tag} style="text-align:{"right" if right(i) else "left"}">{c}</{tag}>'
+            for i, c in enumerate(cells)) + "</tr>"
+
+    return (f"<table><thead>{tr(head, 'th')}</thead><tbody>"
+            + "".join(tr(r, "td") for r in rows) + "</tbody></table>")
+
+
+def cost_values_html(values) -> str:
+    """A :class:`~symcost.cost.CostValues` as an HTML table: one column per metric, one row
+    for the whole and one per part (depthwise, pointwise)."""
+    metrics = list(_METRIC_LABELS)
+    rows = [[html.escape(name), *(group_digits(getattr(v, m)) for m in metrics)]
+            for name, v in [*values.parts.items(), ("total" if values.parts else "value",
+                                                    values)]]
+    return (f"<div><small>convention {html.escape(values.convention)}</small>"
+            + _html_metric_table(["", *(_METRIC_LABELS[m] for m in metrics)], rows)
+            + "</div>")
+
+
+def comparison_html(comparison) -> str:
+    """A :class:`~symcost.compare.ConventionComparison` as an HTML table: per layer kind,
+    each side's figure and rule, and the difference."""
+    def cell(expr: sympy.Expr) -> str:
+        return (group_digits(int(expr)) if expr.is_Integer
+                else f"\\({sympy.latex(expr)}\\)")
+
+    a, b = html.escape(comparison.a), html.escape(comparison.b)
+    rows = [[html.escape(f"{r.kind} ×{r.count}"), cell(r.value_a), cell(r.value_b),
+             cell(r.difference), html.escape(r.rule_a), html.escape(r.rule_b)]
+            for r in comparison.rows]
+    rows.append(["<b>total</b>", f"<b>{cell(comparison.total_a)}</b>",
+                 f"<b>{cell(comparison.total_b)}</b>",
+                 f"<b>{cell(sympy.expand(comparison.total_a - comparison.total_b))}</b>",
+                 "", ""])
+    head = ["layer kind", f"{a} ({comparison.metric_a})", f"{b} ({comparison.metric_b})",
+            "difference", f"{a} rule", f"{b} rule"]
+    return f"<div><strong>{a} vs {b}</strong>{_html_metric_table(head, rows, 1, 4)}</div>"
+
+
+def rows_html(rows) -> str:
+    """Breakdown rows (:meth:`NetworkCost.breakdown`) as an HTML table, indented by depth."""
+    metrics = list(_TABLE_METRICS)
+
+    def cell(v: sympy.Expr) -> str:
+        return group_digits(int(v)) if v.is_Integer else f"\\({sympy.latex(v)}\\)"
+
+    def indented(r) -> str:
+        return (f'<span style="padding-left:{max(r.depth - 1, 0) * 1.2:g}em">'
+                f"{html.escape(r.path)}</span>")
+
+    body = [[indented(r),
+             html.escape(r.kind), html.escape(r.output.text()),
+             *(cell(getattr(r.cost, m)) for m in metrics)] for r in rows]
+    return _html_metric_table(["layer", "kind", "output", *(_METRIC_LABELS[m]
+                                                           for m in metrics)], body, 3)
+
+
 def uncosted_groups(uncosted: Sequence[tuple[str, str]]) -> list[tuple[str, list[str]]]:
     """Uncosted ``(path, reason)`` pairs grouped by reason, the largest group first.
 
@@ -139,6 +205,11 @@ def table_rows(result: NetworkCost | NetworkValues, depth: int | None = None
     from .network import NetworkValues
 
     rows: list[TableRow] = []
+    net = _network(result)
+    if depth is not None and net.spec.kind == "graph" and all(
+            r.depth <= 1 for r in net.rows):
+        every, total = table_rows(result, None)
+        return _by_module(every, depth), total
     if isinstance(result, NetworkValues):
         for row, values, shape in result.rows:
             if depth is None or row.depth <= depth:
@@ -157,6 +228,29 @@ def table_rows(result: NetworkCost | NetworkValues, depth: int | None = None
         total = TableRow(total_label(result), "", 0, result.output.text(),
                          {m: _plain(getattr(result._total, m)) for m in _METRIC_LABELS})
     return [r for r in rows if r.path != "(network)"], total
+
+
+def _by_module(rows: list[TableRow], depth: int) -> list[TableRow]:
+    """A flat graph's rows (an imported model: ``layer1.0.conv1``, ``layer1.0.bn1``, …)
+    grouped by module path down to ``depth`` levels, in order of first appearance; a group
+    sums its nodes' figures and notes their number."""
+    groups: dict[str, list[TableRow]] = {}
+    for r in rows:
+        parts = r.path.split(".")
+        for level in range(1, min(depth, len(parts)) + 1):
+            groups.setdefault(".".join(parts[:level]), []).append(r)
+    out = []
+    for prefix, members in groups.items():
+        if len(members) == 1 and members[0].path == prefix:
+            out.append(replace(members[0], depth=prefix.count(".") + 1))
+            continue
+        values = {m: _plain(sympy.Add(*(sympy.sympify(r.values[m]) for r in members)))
+                  for m in _METRIC_LABELS}
+        uncosted = sum("UNCOSTED" in r.note for r in members)
+        note = f"{len(members)} nodes" + (f", {uncosted} UNCOSTED" if uncosted else "")
+        out.append(TableRow(prefix, "module", prefix.count(".") + 1, members[-1].output,
+                            values, note))
+    return out
 
 
 def _plain(value: sympy.Expr) -> Any:
@@ -521,7 +615,7 @@ def html_table(result: NetworkCost | NetworkValues, depth: int | None = 2) -> st
     def tr(r: TableRow, bold: bool = False) -> str:
         tds = []
         for i, c in enumerate(cells(r)):
-            style = (f"padding-left:{(r.depth - 1) * 1.2:g}em;text-align:left" if i == 0 else
+            style = (f"padding-left:{max(r.depth - 1, 0) * 1.2:g}em;text-align:left" if i == 0 else
                      "text-align:right" if i >= 3 else "text-align:left")
             tds.append(f'<td style="{style}">' + (f"<b>{c}</b>" if bold else c) + "</td>")
         return "<tr>" + "".join(tds) + "</tr>"

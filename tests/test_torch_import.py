@@ -430,3 +430,17 @@ def test_uncosted_nodes_name_the_true_reason_and_shape_plumbing_is_free():
     assert "total (INCOMPLETE: 5 uncosted)" in cost.to_text()
     with pytest.warns(sc.SymcostWarning, match="3-D tensors after `flatten`: 5 nodes"):
         cost.evaluate(N=1, H=32, W=32)
+
+
+def test_imported_rows_group_by_module_prefix_like_the_zoo_tree():
+    img = sc.Shape(N=1, C=3, H=sc.dim("H", multiple_of=32), W=sc.dim("W", multiple_of=32))
+    imported = sc.from_torch(ResNet50().eval(), img).cost(img, "macs")
+    zoo = sc.zoo.resnet50().cost(sc.Shape(C=3, H=img.H, W=img.W), "macs")
+    from symcost.report import table_rows
+
+    mine, _ = table_rows(imported, 1)
+    theirs, _ = table_rows(zoo, 1)
+    assert [r.path for r in mine] == [r.path for r in theirs]
+    assert [str(r.values["macs"]) for r in mine] == [str(r.values["macs"]) for r in theirs]
+    assert next(r for r in mine if r.path == "layer1").note == "32 nodes"
+    assert "layer1.0.conv1" in {r.path for r in table_rows(imported, None)[0]}
