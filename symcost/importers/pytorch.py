@@ -116,7 +116,7 @@ def _torch():
         import torch.fx as fx
     except ImportError:  # pragma: no cover - exercised only without torch
         raise TorchImportError("from_torch needs PyTorch: pip install 'symcost[torch]' "
-                               "(torch==2.13.0, the CPU build).") from None
+                               "(torch 2.x; the CPU build is enough).") from None
     return torch, fx
 
 
