@@ -79,3 +79,8 @@ __all__ = [
     # spec files (JSON/YAML documents)
     "load", "dump", "load_document",
 ]
+
+
+def __dir__() -> list[str]:
+    """Only the public names (the submodules stay importable: ``symcost.report``)."""
+    return sorted([*__all__, "__version__"])

@@ -17,11 +17,19 @@ def _hypothesis_setup_hook() -> None:
     from .shapes import Shape
     from .spec import LAYER_TYPES, MERGE_TYPES
 
+    # deferred: when `import symcost.strategies` is what first imports hypothesis, this hook
+    # runs while that module is still half-built, so its functions are looked up at draw time
+    def layer_of(cls):
+        return st.deferred(lambda: sst.layers(kinds=[cls]))
+
+    def container_of(kind: str):
+        return st.deferred(lambda: sst._container_of(kind))
+
     for cls in LAYER_TYPES:
-        st.register_type_strategy(cls, sst.layers(kinds=[cls]))
+        st.register_type_strategy(cls, layer_of(cls))
     for merge in MERGE_TYPES:
         st.register_type_strategy(merge, st.just(merge()))  # merges have no fields
-    st.register_type_strategy(Shape, sst.shapes())
-    st.register_type_strategy(Sequential, sst.networks(containers=[]))
+    st.register_type_strategy(Shape, st.deferred(lambda: sst.shapes()))
+    st.register_type_strategy(Sequential, st.deferred(lambda: sst.networks(containers=[])))
     for box in (Residual, Parallel, Repeat, Graph):
-        st.register_type_strategy(box, sst._container_of(box.model_fields["kind"].default))
+        st.register_type_strategy(box, container_of(box.model_fields["kind"].default))

@@ -22,6 +22,7 @@ import sympy
 
 from .conventions import Convention, describe_rule, get_convention
 from .cost import bind_values
+from .errors import SymcostError
 from .layers.base import Spec
 from .shapes import Shape
 
@@ -101,6 +102,9 @@ def compare_conventions(net: Spec, shape: Shape, a: str | Convention, b: str | C
     per layer kind, the rule of each side and the symbolic difference, for every kind whose
     totals differ.
     """
+    if metric not in (None, "macs", "flops"):
+        raise SymcostError(f"compare_conventions: metric must be 'macs' or 'flops', the two "
+                           f"figures a convention prices (given {metric!r}).")
     ca, cb = get_convention(a), get_convention(b)
     ma, mb = metric or ca.headline, metric or cb.headline
     ra, rb = net.analyze(shape, ca), net.analyze(shape, cb)

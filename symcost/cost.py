@@ -18,12 +18,29 @@ from .counts import OPS, OpCounts
 from .dims import multiple_of
 from .errors import ConstraintError, SymcostError, UnboundDimensionError
 
-__all__ = ["Cost", "CostValues", "METRICS", "bind_values", "int_lambdify"]
+__all__ = ["Cost", "CostValues", "METRICS", "bind_values", "int_lambdify", "check_metric"]
 
 #: The priced metrics of a cost, in display order.
 METRICS: tuple[str, ...] = ("macs", "flops", "params", "buffers", "activations", "memory_bytes")
 
 _ZERO = sympy.Integer(0)
+
+
+def check_metric(metric: object, where: str) -> str:
+    """``metric`` if it names a metric, else a :class:`SymcostError` listing them.
+
+    >>> check_metric("gflops", "ratio")
+    Traceback (most recent call last):
+    ...
+    symcost.errors.SymcostError: ratio: unknown metric 'gflops'. Did you mean 'flops'? ...
+    """
+    if metric not in METRICS:
+        from .errors import did_you_mean
+
+        hint = did_you_mean(metric, list(METRICS))
+        raise SymcostError(f"{where}: unknown metric {metric!r}.{hint} Use one of: "
+                           + ", ".join(METRICS) + ".")
+    return metric  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,7 +51,10 @@ class Cost:
     (what ``torch`` counts with ``numel`` over ``parameters()``), ``buffers`` the
     non-learnable state (BatchNorm's running mean and variance), ``activations`` the elements
     the layer outputs, and ``memory_bytes`` = ``bytes_per_element`` × (params + buffers +
-    activations). ``counts`` is the census the figures were priced from.
+    activations). ``counts`` is the census the figures were priced from, ``convention``
+    the name of the preset that priced it, ``constraints`` the conditions the formulas rely
+    on (checked by :meth:`evaluate` and :meth:`subs`), and ``parts`` the named costs of a
+    layer reported in parts (``SeparableConv2d``: ``depthwise`` and ``pointwise``).
 
     >>> import symcost as sc
     >>> C_in, C_out, K, H, W = sc.dims("C_in C_out K H W")
@@ -171,9 +191,7 @@ class Cost:
         Arguments bind by name: ``f = cost.lambdify("H", "W"); f(H=224, W=224)``; positional
         arguments follow ``names``.
         """
-        if metric not in METRICS:
-            raise SymcostError(f"lambdify: unknown metric {metric!r}. Use one of: "
-                               + ", ".join(METRICS) + ".")
+        check_metric(metric, "lambdify")
         return int_lambdify(getattr(self, metric), names)
 
     # ------------------------------------------------------------------ display

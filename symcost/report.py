@@ -452,15 +452,15 @@ def _latex_shape(text: str) -> str:
 
 
 def _check_metrics(metrics: Sequence[str], where: str) -> list[str]:
+    from .cost import check_metric
     from .errors import SymcostError
 
     if isinstance(metrics, str):
         metrics = [metrics]
-    unknown = [m for m in metrics if m not in _METRIC_LABELS]
-    if unknown or not metrics:
-        raise SymcostError(f"{where}: unknown metric {unknown[0] if unknown else None!r}. "
-                           "Use some of: " + ", ".join(_METRIC_LABELS) + ".")
-    return list(metrics)
+    if not metrics:
+        raise SymcostError(f"{where}: metrics is empty. Give some of: "
+                           + ", ".join(_METRIC_LABELS) + ".")
+    return [check_metric(m, where) for m in metrics]
 
 
 def latex_table(result: NetworkCost | NetworkValues, depth: int | None = None, *,

@@ -62,7 +62,7 @@ def test_metrics_choose_the_columns_and_kind_output_can_go():
 @pytest.mark.parametrize("bad", ["mac", ["macs", "gflops"], []])
 def test_an_unknown_metric_is_a_symcost_error(bad):
     values = sc.zoo.mobilenet_v1().cost(sc.Shape(C=3, H=224, W=224), "macs")
-    with pytest.raises(sc.SymcostError, match=r"unknown metric.*Use some of: macs"):
+    with pytest.raises(sc.SymcostError, match=r"(unknown metric|metrics is empty).* of: macs"):
         values.to_latex(metrics=bad)
 
 

@@ -199,3 +199,16 @@ def test_the_installed_entry_point_registers_the_types(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=tmp_path, env=env)
     assert out.stdout.strip() == "registered", out.stderr[-2000:]
+
+
+def test_importing_the_strategies_first_works():
+    """`import symcost.strategies` may be what first imports hypothesis, whose entry point
+    then registers symcost's types while the module is half-built."""
+    import subprocess
+    import sys
+
+    code = ("import symcost.strategies as sst\nfrom hypothesis import strategies as st\n"
+            "import symcost as sc\nprint(type(st.from_type(sc.Conv2d).example()).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    assert out.strip() == "Conv2d"

@@ -81,7 +81,7 @@ def from_torch(module, input: Shape, *, strict: bool = False, sample: dict | Non
     its declared multiple). ``leaf_modules`` are module types to keep opaque (not traced
     into); unless symcost maps them they are uncosted.
 
-    >>> import pytest; nn = pytest.importorskip("torch.nn", reason="needs torch")
+    >>> import torch.nn as nn
     >>> import symcost as sc
     >>> model = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU())
     >>> x = sc.Shape(C=3, H="H", W="W")

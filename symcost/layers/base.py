@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import sympy
 from pydantic import BaseModel, ConfigDict, ValidationError, model_serializer
 
+from .._docs import SpecMeta
 from ..checks import Constraint, require
 from ..counts import OpCounts
 from ..errors import ShapeMismatchError, SpecError, SymcostError
@@ -82,7 +83,7 @@ def where_of(path: str, kind: str) -> str:
     return f"{path} ({kind})" if path else kind
 
 
-class Spec(BaseModel):
+class Spec(BaseModel, metaclass=SpecMeta):
     """Base of every layer and container spec: frozen, strict about unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True,
