@@ -119,8 +119,9 @@ def test_unmapped_ops_are_listed_never_silent_zero():
     # mapped layers before and after are still costed
     rows = {r.path: r for r in cost.rows}
     assert rows["head"].cost.flops != 0 and rows["conv"].cost.flops != 0
-    # params still agree: the unmapped module carries its own
-    assert cost.total.params == sum(p.numel() for p in model.parameters())
+    # params still agree: the unmapped module carries its own; the total says it is partial
+    with pytest.warns(sc.SymcostWarning, match="INCOMPLETE"):
+        assert cost.total.params == sum(p.numel() for p in model.parameters())
     assert "UNCOSTED norm" in cost.to_text()
 
 
@@ -177,9 +178,18 @@ def test_resnet50_matches_flop_counter_mode_and_published_figures():
     # the README recipe: multiples of the total stride remove every floor
     H, W = sc.dim("H", multiple_of=32), sc.dim("W", multiple_of=32)
     x32 = sc.Shape(N=1, C=3, H=H, W=W)
-    flops = sc.from_torch(model, x32).cost(x32, "torch").total.flops
+    imported = sc.from_torch(model, x32)
+    flops = imported.cost(x32, "torch").total.flops
     assert (flops - (162912 * H * W + 4096000)).expand() == 0
     assert flops.subs({H: 224, W: 224}) == 8178368512 == _fcm(model, 1, 224, 224)
+    # at depth 1 its ~200 node rows group by module path into the zoo's tree, figure for figure
+    from symcost.report import table_rows
+
+    mine, _ = table_rows(imported.cost(x32, "macs"), 1)
+    theirs, _ = table_rows(sc.zoo.resnet50().cost(sc.Shape(C=3, H=H, W=W), "macs"), 1)
+    assert [r.path for r in mine] == [r.path for r in theirs]
+    assert [str(r.values["macs"]) for r in mine] == [str(r.values["macs"]) for r in theirs]
+    assert next(r for r in mine if r.path == "layer1").note == "32 nodes"
 
 
 # --------------------------------------------------------------------- peer tools
@@ -294,10 +304,12 @@ class _Functional(nn.Module):
 def test_parameters_read_with_get_attr_are_counted_once():
     model = _Functional()
     cost = sc.from_torch(model, X).cost(X, "seed")
-    assert cost.total.params == 3 + 4 * 3 * 3 * 3
+    with pytest.warns(sc.SymcostWarning, match="no symcost mapping for conv2d: 1 node"):
+        assert cost.total.params == 3 + 4 * 3 * 3 * 3
     assert [p for p, _ in cost.uncosted] == ["conv2d"]
     # seed prices element-wise ops: the scale multiplies each of the 3·8·8 elements once
-    assert cost.evaluate(N=1, H=8, W=8).flops == 3 * 8 * 8
+    with pytest.warns(sc.SymcostWarning):
+        assert cost.evaluate(N=1, H=8, W=8).flops == 3 * 8 * 8
 
 
 # --------------------------------------------------------------------- torchvision
@@ -331,7 +343,8 @@ def test_unmapped_op_that_resizes_says_its_shape_holds_only_at_the_sample():
     (path, reason), = cost.uncosted
     assert path == "pixel_shuffle" and "fixed at the sample size" in reason
     # at the sample size the rest of the network is still right
-    assert cost.evaluate(N=2, H=20, W=24).flops == _fcm(_PixelShuffle(), 2, 20, 24)
+    with pytest.warns(sc.SymcostWarning, match="pixel_shuffle"):
+        assert cost.evaluate(N=2, H=20, W=24).flops == _fcm(_PixelShuffle(), 2, 20, 24)
 
 
 def _zoo_torchvision_names() -> list[str]:
@@ -431,16 +444,3 @@ def test_uncosted_nodes_name_the_true_reason_and_shape_plumbing_is_free():
     with pytest.warns(sc.SymcostWarning, match="3-D tensors after `flatten`: 5 nodes"):
         cost.evaluate(N=1, H=32, W=32)
 
-
-def test_imported_rows_group_by_module_prefix_like_the_zoo_tree():
-    img = sc.Shape(N=1, C=3, H=sc.dim("H", multiple_of=32), W=sc.dim("W", multiple_of=32))
-    imported = sc.from_torch(ResNet50().eval(), img).cost(img, "macs")
-    zoo = sc.zoo.resnet50().cost(sc.Shape(C=3, H=img.H, W=img.W), "macs")
-    from symcost.report import table_rows
-
-    mine, _ = table_rows(imported, 1)
-    theirs, _ = table_rows(zoo, 1)
-    assert [r.path for r in mine] == [r.path for r in theirs]
-    assert [str(r.values["macs"]) for r in mine] == [str(r.values["macs"]) for r in theirs]
-    assert next(r for r in mine if r.path == "layer1").note == "32 nodes"
-    assert "layer1.0.conv1" in {r.path for r in table_rows(imported, None)[0]}
