@@ -254,9 +254,9 @@ def _report(args) -> str:
     else:
         shown = result
         result._warn_incomplete("total")
-    if args.format == "latex-macros":
-        return shown.to_latex_macros(args.prefix, depth=int(args.depth or 0)
-                                     if args.depth != "all" else 99)
+    if args.format == "latex-macros":  # the total only, unless --depth asks for rows
+        rows = 0 if args.depth is None else _depth(args.depth, args.format)
+        return shown.to_latex_macros(args.prefix, depth=10**6 if rows is None else rows)
     if args.format == "latex":
         return shown.to_latex(depth, caption=args.caption, label=args.label,
                               numbers=args.numbers, metrics=args.metrics, escape=False)

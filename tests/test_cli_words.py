@@ -124,3 +124,17 @@ def test_readme_main_command_prints_a_depth_one_report(capsys):
     out = capsys.readouterr().out
     assert "568,740,352" in out or "569" in out
     assert len(_rows(out)) == 18
+
+
+@pytest.mark.parametrize("fmt", ["text", "latex-macros"])
+def test_a_bad_depth_is_a_cli_error(fmt, capsys):
+    assert main(["report", "mobilenet_v1", "--format", fmt, "--depth", "two"]) == 2
+    assert "--depth: expected a whole number or 'all'" in capsys.readouterr().err
+
+
+def test_latex_macros_give_the_total_unless_depth_asks_for_rows(capsys):
+    assert main(["report", "mobilenet_v1", "--at", "H=224", "--format", "latex-macros"]) == 0
+    assert capsys.readouterr().out.count(r"\newcommand") == 6
+    assert main(["report", "mobilenet_v1", "--at", "H=224", "--format", "latex-macros",
+                 "--depth", "1"]) == 0
+    assert capsys.readouterr().out.count(r"\newcommand") == 6 * (1 + 18)
