@@ -64,9 +64,10 @@ _HOOKS = {"node", "infer", "parts", "composite", "combine"}
 
 
 class SpecMeta(ModelMetaclass):
-    """pydantic's metaclass, with a plain signature, a field list in the docstring, and a
-    ``dir()`` of the class limited to what symcost defines (so ``help()`` fits a screen;
-    instances keep pydantic's full ``dir()``)."""
+    # pydantic's metaclass, with a plain signature, a field list in the docstring, and a
+    # dir() of the class limited to what symcost defines (so help() fits a screen; instances
+    # keep pydantic's full dir()). No docstring: __doc__ below is the property that builds
+    # each spec class's one.
 
     @property
     def __signature__(cls) -> inspect.Signature:  # type: ignore[override]

@@ -444,3 +444,16 @@ def test_uncosted_nodes_name_the_true_reason_and_shape_plumbing_is_free():
     with pytest.warns(sc.SymcostWarning, match="3-D tensors after `flatten`: 5 nodes"):
         cost.evaluate(N=1, H=32, W=32)
 
+
+
+class _Transposed(nn.Module):
+    def forward(self, x):
+        return x.flatten(1).T.relu()
+
+
+def test_an_attribute_that_computes_is_not_shape_plumbing():
+    # x.T is traced as getattr(x, "T"): a transpose, listed, and the relu after it costed
+    cost = sc.from_torch(_Transposed(), X).cost(X, "flops")
+    assert [p for p, _ in cost.uncosted] == ["getattr"]
+    relu = next(r for r in cost.rows if r.kind == "relu")
+    assert relu.cost.flops != 0

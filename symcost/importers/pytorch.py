@@ -224,6 +224,8 @@ _FREE_METHODS = {"contiguous", "clone", "detach", "float", "to", "cpu", "require
 #: Calls that read a tensor's sizes, rank or attributes (``x.shape``, ``x.size(0)``,
 #: ``x.dim()``, ``torch._assert``): no arithmetic, never uncosted.
 _SHAPE_PLUMBING = {"size", "dim", "getattr", "assert", "numel"}
+#: Tensor attributes that describe it without computing anything (``x.T`` is not one).
+_SIZE_ATTRS = {"shape", "ndim", "dtype", "device", "is_cuda", "requires_grad"}
 
 
 def _base(name: str) -> str:
@@ -328,7 +330,8 @@ class _Builder:
             if not tensors and not any(isinstance(a, (_Tensor, _Opaque)) for a in
                                        _flat(args, kwargs)):
                 return _size_arith(node, op_text, args, kwargs)
-            if op_text in _SHAPE_PLUMBING:
+            if op_text in _SHAPE_PLUMBING and (
+                    op_text != "getattr" or (len(args) > 1 and args[1] in _SIZE_ATTRS)):
                 # reading sizes, ranks or attributes computes nothing: free, whatever the
                 # tensor (sizes of a tensor symcost does not shape are unknown, None)
                 if isinstance(args[0], _Tensor):
