@@ -231,15 +231,20 @@ def _square(values: dict[str, int], free: set[str]) -> dict[str, int]:
     return values
 
 
+def _missing(names, values: Mapping[str, object]) -> SymcostError:
+    """An error phrased as the --at option (not as a Python call) for sizes without a value."""
+    given = " ".join(f"{k}={v}" for k, v in values.items() if not isinstance(v, range))
+    return SymcostError("--at: no value for " + ", ".join(sorted(names)) + ". Give every "
+                        "size: --at " + " ".join([given, *(f"{m}=<int>" for m in
+                                                          sorted(names))]).strip())
+
+
 def _evaluate(result, values: dict[str, int]):
     """Evaluate, with errors phrased as --at options instead of Python calls."""
     try:
         return result.evaluate(values)
     except UnboundDimensionError as exc:
-        example = " ".join(f"{k}={v}" for k, v in values.items())
-        raise SymcostError(
-            "--at: no value for " + ", ".join(exc.missing) + ". Give every size, e.g. --at "
-            + " ".join([example, *(f"{m}=..." for m in exc.missing)]).strip() + ".") from None
+        raise _missing(exc.missing, values) from None
 
 
 def _report(args) -> str:
@@ -288,6 +293,9 @@ def _plot(args) -> str:
         raise SymcostError(f"--vs: {args.vs!r} is not a dimension of this network's cost "
                            f"(its symbols: {', '.join(sorted(free)) or 'none'}).")
     tied = [args.vs] + (["W"] if args.vs == "H" and "W" in free and "W" not in values else [])
+    unset = free - set(tied) - set(values)
+    if unset:
+        raise _missing(unset, values)
     try:
         import matplotlib
 
@@ -320,7 +328,10 @@ def _ratio(args) -> str:
     out = f"{value}\n"
     values = _int_values(args.at)
     if values:
-        at = bind_values(value.free_symbols, values)
+        try:
+            at = bind_values(value.free_symbols, values)
+        except UnboundDimensionError as exc:
+            raise _missing(exc.missing, values) from None
         exact = value.xreplace(at)
         out += f"at {', '.join(f'{k}={v}' for k, v in values.items())}: {exact}"
         out += f" = {float(exact):.4g}\n" if not exact.is_Integer else "\n"

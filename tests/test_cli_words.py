@@ -53,6 +53,15 @@ def test_errors_speak_options_not_python(capsys, tmp_path):
     assert main(["report", str(doc), "--at", "W=4"]) == 2
     err = capsys.readouterr().err
     assert "--at: no value for H" in err and "evaluate(" not in err
+    regular, separable = (str(ROOT / "examples" / f"{n}.json") for n in ("regular",
+                                                                          "separable"))
+    assert main(["ratio", regular, separable, "--at", "K=3"]) == 2
+    assert ("--at: no value for C_out. Give every size: --at K=3 C_out=<int>"
+            in capsys.readouterr().err)
+    assert main(["plot", regular, "--range", "4:8", "--at", "K=3"]) == 2
+    err = capsys.readouterr().err
+    assert "--at: no value for C_in, C_out. Give every size: --at K=3" in err
+    assert "fixed=" not in err
     assert main(["report", "no_such_dir/missing.json"]) == 2
     err = capsys.readouterr().err
     assert "PosixPath" not in err and "'no_such_dir/missing.json': cannot read" in err
