@@ -440,9 +440,14 @@ def test_uncosted_nodes_name_the_true_reason_and_shape_plumbing_is_free():
     assert data["incomplete"] is True
     assert data["uncosted_groups"][0]["reason"] == "3-D tensors after `flatten`"
     assert data["uncosted_groups"][0]["count"] == 5
-    assert "total (INCOMPLETE: 5 uncosted)" in cost.to_text()
     with pytest.warns(sc.SymcostWarning, match="3-D tensors after `flatten`: 5 nodes"):
-        cost.evaluate(N=1, H=32, W=32)
+        values = cost.evaluate(N=1, H=32, W=32)
+    label = "total (INCOMPLETE: 5 uncosted)"
+    for shown in (cost, values):  # every format, symbolic and evaluated
+        assert label in shown.to_text() and label in shown.to_markdown()
+        assert label in shown.to_latex() and label in shown._repr_html_()
+        assert label in shown.to_csv() and json.loads(shown.to_json())["incomplete"]
+        assert "INCOMPLETE" in shown.to_latex_macros()
 
 
 
