@@ -147,3 +147,8 @@ def test_latex_macros_give_the_total_unless_depth_asks_for_rows(capsys):
     assert main(["report", "mobilenet_v1", "--at", "H=224", "--format", "latex-macros",
                  "--depth", "1"]) == 0
     assert capsys.readouterr().out.count(r"\newcommand") == 6 * (1 + 18)
+
+
+def test_top_level_help_has_an_example():
+    text = _build_parser().format_help()
+    assert "example:\n  symcost report mobilenet_v1 --at H=224" in text
