@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from .errors import (
     CensusError, ConventionError, ConstraintError, DimensionError, ShapeMismatchError,
-    SpecError, SpecFileError, SymcostError, TorchImportError, UnboundDimensionError,
+    SpecError, SpecFileError, SymcostError, SymcostWarning, TorchImportError,
+    UnboundDimensionError,
     UnknownConventionError, UnknownModelError,
 )
 from .dims import dim, dims, parse
@@ -56,7 +57,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     # errors
-    "SymcostError", "DimensionError", "SpecError", "ShapeMismatchError", "ConstraintError",
+    "SymcostError", "SymcostWarning", "DimensionError", "SpecError", "ShapeMismatchError",
+    "ConstraintError",
     "UnboundDimensionError", "UnknownConventionError", "UnknownModelError", "SpecFileError",
     "TorchImportError", "ConventionError", "CensusError",
     # dimensions, shapes, counting, pricing
@@ -82,3 +84,8 @@ __all__ = [
     # spec files (JSON/YAML documents)
     "load", "dump", "load_document",
 ]
+
+
+def __dir__() -> list[str]:
+    """Only the public names (the submodules stay importable: ``symcost.report``)."""
+    return sorted([*__all__, "__version__"])

@@ -12,7 +12,7 @@ from typing import Any
 
 import sympy
 
-from .cost import Cost
+from .cost import Cost, check_metric
 from .errors import SymcostError
 
 __all__ = ["ratio", "equivalent", "counterexample", "expansion_size", "bounded_expand",
@@ -65,14 +65,10 @@ def bounded_expand(expr: sympy.Expr, cap: int = MAX_EXPANDED_TERMS) -> sympy.Exp
 
 
 def _expr(value: Any, metric: str, where: str) -> sympy.Expr:
-    from .cost import METRICS
-
-    cost = value if isinstance(value, Cost) else getattr(value, "total", None)
-    if isinstance(cost, Cost):
-        if metric not in METRICS:
-            raise SymcostError(f"{where}: unknown metric {metric!r}. Use one of: "
-                               + ", ".join(METRICS) + ".")
-        return getattr(cost, metric)
+    if isinstance(value, Cost):
+        return getattr(value, check_metric(metric, where))
+    if hasattr(value, "total") and isinstance(value.total, Cost):
+        return getattr(value.total, check_metric(metric, where))
     try:
         return sympy.sympify(value, strict=True)
     except sympy.SympifyError:
@@ -81,7 +77,12 @@ def _expr(value: Any, metric: str, where: str) -> sympy.Expr:
 
 
 def ratio(a: Any, b: Any, *, metric: str = "macs") -> sympy.Expr:
-    """The simplified ratio a/b of two formulas (or of one metric of two costs).
+    """The simplified ratio a/b of two formulas, or of one metric of two costs.
+
+    ``a`` and ``b`` are each a :class:`~symcost.Cost`, a network cost (its total is used)
+    or a sympy expression; ``metric`` names the figure compared for costs (``"macs"``,
+    ``"flops"``, ``"params"``, ``"buffers"``, ``"activations"``, ``"memory_bytes"``).
+    The result is cancelled and factored, never passed through ``simplify``.
 
     >>> import symcost as sc
     >>> C_out, K = sc.dims("C_out K")

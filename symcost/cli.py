@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from . import zoo
 from .algebra import ratio
 from .conventions import convention_names, get_convention
 from .cost import bind_values
-from .errors import SpecFileError, SymcostError
+from .errors import SpecFileError, SymcostError, SymcostWarning, UnboundDimensionError
 from .io import document_schema, dump, load_spec, spec_from_json, without_multiples
 from .shapes import Shape
 
@@ -192,57 +194,107 @@ def _build(entry: zoo.ZooEntry, params: Mapping[str, str]):
                            f"({type(exc).__name__}: {exc}). Check the values.") from None
 
 
+_METRICS = ["macs", "flops", "params", "buffers", "activations", "memory_bytes"]
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows every option's default (unless its help already says it) and keeps the
+    examples' line breaks."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("default" in text or action.default in (None, [], False, argparse.SUPPRESS)
+                or not action.option_strings):
+            return text
+        shown = " ".join(action.default) if isinstance(action.default, list) else "%(default)s"
+        return f"{text} (default: {shown})".lstrip()
+
+
+def _command(sub, name: str, summary: str, examples: str):
+    return sub.add_parser(name, help=summary, description=summary[:1].upper() + summary[1:]
+                          + ".", epilog="example:\n  " + examples.replace("\n", "\n  "),
+                          formatter_class=_HelpFormatter)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="symcost", description="Exact, closed-form cost formulas for neural networks.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    rep = sub.add_parser("report", help="per-layer cost report of a network")
+        prog="symcost", description="Exact, closed-form cost formulas for neural networks.",
+        epilog="example:\n  symcost report mobilenet_v1 --at H=224\n\n"
+               "'symcost COMMAND --help' shows each command's options and an example.",
+        formatter_class=_HelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    rep = _command(sub, "report", "per-layer cost report of a network",
+                   "symcost report mobilenet_v1 --at H=224              # W follows H\n"
+                   "symcost report resnet50 --depth 2 --format markdown  # closed forms\n"
+                   "symcost report mobilenet_v1 --at H=224 --format latex --numbers si "
+                   "--caption 'MobileNetV1' --label tab:mnv1")
     rep.add_argument("network", help="a built-in name (see 'symcost list') or a JSON/YAML "
                      "network document")
     rep.add_argument("--at", nargs="+", default=[], metavar="NAME=INT",
-                     help="evaluate at these values (e.g. H=224 W=224); without it the "
-                          "report shows closed forms")
+                     help="evaluate at these values (e.g. H=224 W=224; W follows H when "
+                          "only H is given); without it the report shows closed forms")
     rep.add_argument("--convention", default="seed",
-                     help="counting convention: " + ", ".join(convention_names()))
-    rep.add_argument("--format", default="text", choices=_FORMATS)
-    rep.add_argument("--depth", type=int, default=None, help="deepest level of rows shown")
+                     help="counting convention: " + ", ".join(convention_names())
+                          + " ('symcost conventions' says what each counts)")
+    rep.add_argument("--format", default="text", choices=_FORMATS, help="output format")
+    rep.add_argument("--depth", default=None, metavar="N|all",
+                     help="deepest level of rows shown (default: 1 for text, markdown and "
+                          "latex, every row for json and csv; 'all' shows the full tree)")
     rep.add_argument("--param", nargs="+", default=[], metavar="NAME=VALUE",
                      help="builder arguments of a built-in network (e.g. alpha=0.75)")
-    plot = sub.add_parser("plot", help="PNG of a metric against a dimension")
-    plot.add_argument("network", help="a built-in name or a JSON file")
-    plot.add_argument("--vs", default="H", help="the dimension on the x axis (default H; "
-                      "W follows H unless --at fixes it)")
+    rep.add_argument("--caption", default=None, help="latex: the table's caption (LaTeX, "
+                     "not escaped, so it may hold math)")
+    rep.add_argument("--label", default=None, help="latex: the table's \\label")
+    rep.add_argument("--numbers", default="grouped", choices=["grouped", "si"],
+                     help="latex: 568\\,740\\,352 (grouped) or 569\\,M (si)")
+    rep.add_argument("--metrics", nargs="+", default=["macs", "flops", "params"],
+                     choices=_METRICS, metavar="METRIC",
+                     help="latex: the metric columns")
+    rep.add_argument("--prefix", default=None, help="latex-macros: the macros' name prefix "
+                     "(default: the network's name)")
+    plot = _command(sub, "plot", "PNG of a metric against a dimension",
+                    "symcost plot resnet50 --vs H --range 64:512:32 --out resnet50.png")
+    plot.add_argument("network", help="a built-in name or a JSON/YAML network document")
+    plot.add_argument("--vs", default="H", help="the dimension on the x axis (W follows H "
+                      "unless --at fixes it)")
     plot.add_argument("--range", required=True, metavar="START:STOP[:STEP]",
                       help="values of the dimension, inclusive (e.g. 64:512:32)")
-    plot.add_argument("--metric", default="macs",
-                      choices=["macs", "flops", "params", "activations", "memory_bytes"])
-    plot.add_argument("--convention", default="seed")
+    plot.add_argument("--metric", default="macs", choices=_METRICS, help="the y axis")
+    plot.add_argument("--convention", default="seed", help="counting convention: "
+                      + ", ".join(convention_names()))
     plot.add_argument("--at", nargs="+", default=[], metavar="NAME=INT",
                       help="values of the other dimensions")
-    plot.add_argument("--param", nargs="+", default=[], metavar="NAME=VALUE")
-    plot.add_argument("--out", default=None, help="PNG path (default NETWORK_METRIC.png)")
-    ratio = sub.add_parser("ratio", help="simplified ratio of two specs' costs")
-    ratio.add_argument("first", help="built-in name, JSON file or inline JSON spec")
-    ratio.add_argument("second", help="built-in name, JSON file or inline JSON spec")
+    plot.add_argument("--param", nargs="+", default=[], metavar="NAME=VALUE",
+                      help="builder arguments of a built-in network (e.g. alpha=0.75)")
+    plot.add_argument("--out", default=None, help="PNG path (default: NETWORK_METRIC.png)")
+    ratio = _command(sub, "ratio", "simplified ratio of two specs' costs",
+                     "symcost ratio examples/regular.json examples/separable.json "
+                     "--at C_out=128 K=3")
+    ratio.add_argument("first", help="built-in name, JSON/YAML document or inline JSON spec")
+    ratio.add_argument("second", help="built-in name, JSON/YAML document or inline JSON spec")
     ratio.add_argument("--input", nargs="+", default=[], metavar="AXIS=SIZE",
                        help="input shape for inline specs, e.g. C=C_in H=H W=W")
-    ratio.add_argument("--metric", default="macs",
-                       choices=["macs", "flops", "params", "activations", "memory_bytes"])
-    ratio.add_argument("--convention", default="seed")
+    ratio.add_argument("--metric", default="macs", choices=_METRICS,
+                       help="the metric compared")
+    ratio.add_argument("--convention", default="seed", help="counting convention: "
+                       + ", ".join(convention_names()))
     ratio.add_argument("--at", nargs="+", default=[], metavar="NAME=INT",
                        help="also print the ratio's value at these sizes")
-    dmp = sub.add_parser("dump", help="a built-in network as a JSON/YAML network document")
+    dmp = _command(sub, "dump", "a built-in network as a JSON/YAML network document",
+                   "symcost dump resnet18 --format yaml --out resnet18.yaml")
     dmp.add_argument("network", help="a built-in name (see 'symcost list')")
-    dmp.add_argument("--format", default="json", choices=["json", "yaml"])
+    dmp.add_argument("--format", default="json", choices=["json", "yaml"],
+                     help="document format")
     dmp.add_argument("--param", nargs="+", default=[], metavar="NAME=VALUE",
                      help="builder arguments (e.g. alpha=0.75)")
     dmp.add_argument("--exact-floors", action="store_true",
                      help="declare H and W plain sizes instead of multiples of the total "
                           "stride (closed forms then keep their floors)")
-    dmp.add_argument("--out", default=None, help="write here instead of standard output")
-    sub.add_parser("schema", help="JSON Schema of network documents")
-    sub.add_parser("list", help="built-in networks")
-    sub.add_parser("conventions", help="counting conventions")
+    dmp.add_argument("--out", default=None, help="write here (default: standard output)")
+    _command(sub, "schema", "JSON Schema of network documents",
+             "symcost schema > symcost.schema.json")
+    _command(sub, "list", "built-in networks", "symcost list")
+    _command(sub, "conventions", "counting conventions", "symcost conventions")
     return parser
 
 
@@ -250,18 +302,62 @@ def _params(items: list[str]) -> dict[str, str]:
     return _assignments(items, "--param")  # typed by _build, from the builder's signature
 
 
+def _depth(text: str | None, fmt: str) -> int | None:
+    """--depth: an int, 'all', or by format (1 for tables people read, all for data)."""
+    if text is None:
+        return 1 if fmt in ("text", "markdown", "latex") else None
+    if text == "all":
+        return None
+    if not text.isascii() or not text.isdigit():
+        raise SymcostError(f"--depth: expected a whole number or 'all' (given {text!r}), "
+                           "e.g. --depth 2.")
+    return int(text)
+
+
+def _square(values: dict[str, Any], free: set[str]) -> dict[str, Any]:
+    """W follows H (square inputs) when only H is given, as in 'symcost plot'."""
+    if "H" in values and "W" not in values and "W" in free:
+        return {**values, "W": values["H"]}
+    return values
+
+
+def _missing(names, values: Mapping[str, object]) -> SymcostError:
+    """An error phrased as the --at option (not as a Python call) for sizes without a value."""
+    given = " ".join(f"{k}={v}" for k, v in values.items() if not isinstance(v, range))
+    return SymcostError("--at: no value for " + ", ".join(sorted(names)) + ". Give every "
+                        "size: --at " + " ".join([given, *(f"{m}=<int>" for m in
+                                                          sorted(names))]).strip())
+
+
+def _evaluate(result, values: dict[str, Any]):
+    """Evaluate, with errors phrased as --at options instead of Python calls."""
+    try:
+        return result.evaluate(values)
+    except UnboundDimensionError as exc:
+        raise _missing(exc.missing, values) from None
+
+
 def _report(args) -> str:
     convention = get_convention(args.convention)
     values = _int_values(args.at)
-    spec, shape = _resolve(args.network, _params(args.param), values)
+    depth = _depth(args.depth, args.format)
+    spec, shape = _resolve(args.network, _params(args.param), _square(values, {"W"}))
     result = spec.analyze(shape, convention)
+    values = _square(values, {s.name for s in result._total.free_symbols})
     if values:
         _known_names(values, _symbols_of(result))
-    shown = result.evaluate(values) if values else result
-    if args.format == "latex-macros":
-        return shown.to_latex_macros(depth=args.depth or 0)
-    return {"text": shown.to_text, "markdown": shown.to_markdown, "latex": shown.to_latex,
-            "json": shown.to_json, "csv": shown.to_csv}[args.format](args.depth)
+        shown = _evaluate(result, values)  # warns when the total is incomplete
+    else:
+        shown = result
+        result._warn_incomplete("total")
+    if args.format == "latex-macros":  # the total only, unless --depth asks for rows
+        rows = 0 if args.depth is None else _depth(args.depth, args.format)
+        return shown.to_latex_macros(args.prefix, depth=10**6 if rows is None else rows)
+    if args.format == "latex":
+        return shown.to_latex(depth, caption=args.caption, label=args.label,
+                              numbers=args.numbers, metrics=args.metrics, escape=False)
+    return {"text": shown.to_text, "markdown": shown.to_markdown, "json": shown.to_json,
+            "csv": shown.to_csv}[args.format](depth)
 
 
 def _symbols_of(result) -> set:
@@ -310,6 +406,9 @@ def _plot(args) -> str:
         raise SymcostError(f"--vs: {args.vs!r} is not a dimension of this network's cost "
                            f"(its symbols: {', '.join(sorted(free)) or 'none'}).")
     tied = [args.vs] + (["W"] if args.vs == "H" and "W" in free and "W" not in values else [])
+    unset = free - set(tied) - set(values)
+    if unset:
+        raise _missing(unset, values)
     try:
         import matplotlib
 
@@ -354,7 +453,10 @@ def _ratio(args) -> str:
         _known_names(values, costs[0].free_symbols | costs[1].free_symbols)
         for cost in costs:  # the values must keep both formulas' conditions
             cost.subs(values)
-        at = bind_values(value.free_symbols, values)
+        try:
+            at = bind_values(value.free_symbols, values)
+        except UnboundDimensionError as exc:
+            raise _missing(exc.missing, values) from None
         exact = value.xreplace(at)
         out += f"at {', '.join(f'{k}={v}' for k, v in values.items())}: {exact}"
         out += f" = {float(exact):.4g}\n" if exact.is_Rational and not exact.is_Integer \
@@ -386,21 +488,12 @@ def _one_line(exc: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _build_parser().parse_args(argv)
+    caught: list[warnings.WarningMessage] = []
     try:
-        if args.command == "list":
-            out = "".join(f"{e.name:24} {e.summary}\n" for e in zoo.list_models())
-        elif args.command == "conventions":
-            out = "".join(f"{n:8} {get_convention(n).summary}\n" for n in convention_names())
-        elif args.command == "plot":
-            out = _plot(args)
-        elif args.command == "ratio":
-            out = _ratio(args)
-        elif args.command == "dump":
-            out = _dump(args)
-        elif args.command == "schema":
-            out = _schema()
-        else:
-            out = _report(args)
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always", SymcostWarning)
+            caught = record
+            out = _run(args)
     except SymcostError as exc:
         print(f"symcost: error: {_one_line(exc)}", file=sys.stderr)
         return 2
@@ -408,8 +501,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"symcost: error: internal error ({type(exc).__name__}: {_one_line(exc)}); "
               "please report it as a symcost bug with the command line.", file=sys.stderr)
         return 2
+    finally:
+        for w in caught:  # e.g. an INCOMPLETE total, said once, in the CLI's own words
+            if issubclass(w.category, SymcostWarning):
+                print(f"symcost: warning: {w.message}", file=sys.stderr)
     sys.stdout.write(out)
     return 0
+
+
+def _run(args) -> str:
+    """The output of one command."""
+    if args.command == "list":
+        return "".join(f"{e.name:24} {e.summary}\n" for e in zoo.list_models())
+    if args.command == "conventions":
+        return "".join(f"{n:8} {get_convention(n).summary}\n" for n in convention_names())
+    return {"plot": _plot, "ratio": _ratio, "dump": _dump, "schema": lambda _: _schema(),
+            "report": _report}[args.command](args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,6 +24,7 @@ from .algebra import bounded_expand
 from .checks import Constraint
 from .conventions import Convention, describe_rule, get_convention
 from .cost import bind_values
+from .errors import SymcostError
 from .layers.base import Spec
 from .shapes import Shape
 from .spec import kind_classes
@@ -81,6 +82,11 @@ class ConventionComparison:
         rows = [replace(r, value_a=num(r.value_a), value_b=num(r.value_b)) for r in self.rows]
         return replace(self, total_a=num(self.total_a), total_b=num(self.total_b), rows=rows)
 
+    def _repr_html_(self) -> str:
+        from .report import comparison_html
+
+        return comparison_html(self)
+
     def __str__(self) -> str:
         lines = [f"{self.a} ({self.metric_a}) vs {self.b} ({self.metric_b}): "
                  f"{_short(self.total_a)} vs {_short(self.total_b)}"]
@@ -108,6 +114,9 @@ def compare_conventions(net: Spec, shape: Shape, a: str | Convention, b: str | C
     per layer kind, the rule of each side and the symbolic difference, for every kind whose
     totals differ.
     """
+    if metric not in (None, "macs", "flops"):
+        raise SymcostError(f"compare_conventions: metric must be 'macs' or 'flops', the two "
+                           f"figures a convention prices (given {metric!r}).")
     ca, cb = get_convention(a), get_convention(b)
     ma, mb = metric or ca.headline, metric or cb.headline
     ra, rb = net.analyze(shape, ca), net.analyze(shape, cb)

@@ -203,7 +203,8 @@ _SEED_POOL = _rule("K·K per output window (cmp + outputs for max, add + div for
 
 SEED = Convention(
     name="seed",
-    summary=("The founding article: MACCs for conv/depthwise/pointwise/deconv/FC, FLOPs for "
+    summary=("The founding article, M. Hollemans, 'How fast is my model?' (machinethink.net, "
+             "2018): MACCs for conv/depthwise/pointwise/deconv/FC, FLOPs for "
              "activations (1 per element, sigmoid 4) and pooling (K·K per output window, 1 per "
              "input for global pooling); BatchNorm folded away; bias ignored."),
     macs=Pricing(families=every_family(_GEMM_ONLY)),

@@ -18,12 +18,29 @@ from .counts import OPS, OpCounts
 from .dims import multiple_of
 from .errors import ConstraintError, SymcostError, UnboundDimensionError
 
-__all__ = ["Cost", "CostValues", "METRICS", "bind_values", "int_lambdify"]
+__all__ = ["Cost", "CostValues", "METRICS", "bind_values", "int_lambdify", "check_metric"]
 
 #: The priced metrics of a cost, in display order.
 METRICS: tuple[str, ...] = ("macs", "flops", "params", "buffers", "activations", "memory_bytes")
 
 _ZERO = sympy.Integer(0)
+
+
+def check_metric(metric: object, where: str) -> str:
+    """``metric`` if it names a metric, else a :class:`SymcostError` listing them.
+
+    >>> check_metric("gflops", "ratio")
+    Traceback (most recent call last):
+    ...
+    symcost.errors.SymcostError: ratio: unknown metric 'gflops'. Did you mean 'flops'? ...
+    """
+    if metric not in METRICS:
+        from .errors import did_you_mean
+
+        hint = did_you_mean(metric, list(METRICS))
+        raise SymcostError(f"{where}: unknown metric {metric!r}.{hint} Use one of: "
+                           + ", ".join(METRICS) + ".")
+    return metric  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,7 +51,10 @@ class Cost:
     (what ``torch`` counts with ``numel`` over ``parameters()``), ``buffers`` the
     non-learnable state (BatchNorm's running mean and variance), ``activations`` the elements
     the layer outputs, and ``memory_bytes`` = ``bytes_per_element`` × (params + buffers +
-    activations). ``counts`` is the census the figures were priced from.
+    activations). ``counts`` is the census the figures were priced from, ``convention``
+    the name of the preset that priced it, ``constraints`` the conditions the formulas rely
+    on (checked by :meth:`evaluate` and :meth:`subs`), and ``parts`` the named costs of a
+    layer reported in parts (``SeparableConv2d``: ``depthwise`` and ``pointwise``).
 
     >>> import symcost as sc
     >>> C_in, C_out, K, H, W = sc.dims("C_in C_out K H W")
@@ -179,9 +199,7 @@ class Cost:
         are all among ``names`` (output sizes at least 1, groups dividing channels); a value
         that breaks one raises :class:`ConstraintError` naming it and the condition.
         """
-        if metric not in METRICS:
-            raise SymcostError(f"lambdify: unknown metric {metric!r}. Use one of: "
-                               + ", ".join(METRICS) + ".")
+        check_metric(metric, "lambdify")
         return int_lambdify(getattr(self, metric), names, self.constraints)
 
     # ------------------------------------------------------------------ display
@@ -212,6 +230,11 @@ class CostValues:
     def as_dict(self) -> dict[str, int]:
         """The metrics as a plain dict."""
         return {m: getattr(self, m) for m in METRICS}
+
+    def _repr_html_(self) -> str:
+        from .report import cost_values_html
+
+        return cost_values_html(self)
 
     @staticmethod
     def total(values: list[CostValues], convention: str) -> CostValues:

@@ -10,15 +10,16 @@ from __future__ import annotations
 import difflib
 
 
-def did_you_mean(name: object, known: list[str] | tuple[str, ...]) -> str:
-    """`` Did you mean X?`` for the nearest known name (case aside), or nothing."""
-    by_lower = {k.lower(): k for k in known}
-    near = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1, cutoff=0.6)
-    return f" Did you mean {by_lower[near[0]]}?" if near else ""
-
-
 class SymcostError(Exception):
     """Base class of every error symcost raises."""
+
+
+class SymcostWarning(UserWarning):
+    """A result that may mislead: a total that leaves out uncosted layers.
+
+    Turn it into an error with ``warnings.simplefilter("error", symcost.SymcostWarning)``
+    (or ``-W error::symcost.SymcostWarning`` / pytest's ``filterwarnings``).
+    """
 
 
 class DimensionError(SymcostError, ValueError):
@@ -96,9 +97,9 @@ class UnknownModelError(SymcostError, KeyError):
     def __init__(self, name: object, known: list[str]) -> None:
         self.name = name
         self.known = known
-        self.message = (f"zoo: no built-in network named {name!r}.{did_you_mean(name, known)}"
-                        " Use one of: " + ", ".join(known) + ", or a path to a JSON network "
-                        "file.")
+        self.message = (f"zoo: no built-in network named {name!r}."
+                        f"{did_you_mean(name, known)} Use one of: " + ", ".join(known)
+                        + ", or a path to a JSON or YAML network document.")
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -110,6 +111,20 @@ class UnknownModelError(SymcostError, KeyError):
 
 class SpecFileError(SymcostError, ValueError):
     """A network document (JSON file or text) cannot be read."""
+
+
+def did_you_mean(name: object, known: list[str] | tuple[str, ...]) -> str:
+    """`` Did you mean 'resnet50'?`` for the closest known names (empty when none is close).
+
+    >>> print(did_you_mean("resnet5", ["resnet18", "resnet50", "vgg11"]))
+     Did you mean 'resnet50' or 'resnet18'?
+    """
+    if not isinstance(name, str):
+        return ""
+    close = difflib.get_close_matches(name.lower(), list(known), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " Did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
 def _compose(layer: str | None, field: str | None, message: str) -> str:

@@ -40,6 +40,7 @@ from pydantic import (
 )
 from pydantic.json_schema import GenerateJsonSchema
 
+from ._docs import without_fields
 from .dims import _check_name, declared, dim, dim_to_json, is_dim, multiple_of
 from .errors import DimensionError, SpecError, SpecFileError
 from .layers.base import Spec, reraise_validation
@@ -152,6 +153,9 @@ def document_schema() -> dict[str, Any]:
     """The JSON Schema of a network document, generated from the pydantic models."""
     schema = NetworkDocument.model_json_schema(schema_generator=_SchemaGenerator)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    for definition in schema.get("$defs", {}).values():
+        if "description" in definition:
+            definition["description"] = without_fields(definition["description"])
     return schema
 
 

@@ -9,6 +9,7 @@ both layers by path), prices every leaf under a convention and returns a
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -28,10 +29,10 @@ from .checks import Constraint, require, size_conditions
 from .conventions import Convention, get_convention
 from .cost import Cost, CostValues, bind_values
 from .dims import Dim
-from .errors import ShapeMismatchError, SpecError
+from .errors import ShapeMismatchError, SpecError, SymcostWarning
 from .layers.base import Node, Spec, where_of, with_family
 from .layers.merge import Add, Concat, Merge, Mul
-from .report import Reportable
+from .report import Reportable, incomplete_message
 from .shapes import Shape
 
 if TYPE_CHECKING:
@@ -337,6 +338,10 @@ class Graph(_Container):
                 child = _merge_node(gn.op, shapes, path, child_path)
             else:
                 child = gn.op.node(shapes[0], child_path)
+                if child.uncosted and gn.source is not None:
+                    # an importer's label already says why (a Custom's advice to give
+                    # counts is for layers a user wrote)
+                    child.uncosted = getattr(gn.op, "label", child.uncosted)
             if gn.source is not None or gn.shares is not None:
                 for leaf in child.walk():
                     if leaf.census is not None:
@@ -375,15 +380,32 @@ class Row:
     uncosted: str | None = None
 
 
+class Rows(list):
+    """A list of :class:`Row` (a breakdown) that Jupyter shows as an HTML table."""
+
+    def _repr_html_(self) -> str:
+        from .report import rows_html
+
+        return rows_html(self)
+
+
 @dataclass(eq=False)
 class NetworkCost(Reportable):
-    """Shapes, per-layer costs and the total of a spec on an input shape."""
+    """Shapes, per-layer costs and the total of a spec on an input shape.
+
+    ``spec`` and ``input`` are what was analysed, ``convention`` the pricing preset's name,
+    ``rows`` the per-layer breakdown (preorder, containers before their children) and
+    ``total`` the sum. When some layer could not be costed (``uncosted`` is not empty) the
+    total leaves it out: reading ``total`` or calling ``evaluate`` then warns with a
+    :class:`~symcost.errors.SymcostWarning`, and every report marks its total
+    ``INCOMPLETE``.
+    """
 
     spec: Spec
     input: Shape
     convention: str
     root: Node
-    total: Cost
+    _total: Cost
     rows: list[Row]
     bytes_per_element: int = 4
 
@@ -402,6 +424,18 @@ class NetworkCost(Reportable):
         total = _price(root, conv, bytes_per_element, rows, 0, sympy.Integer(1))
         _unique_paths(rows)
         return cls(spec, shape, conv.name, root, total, rows, bytes_per_element)
+
+    @property
+    def total(self) -> Cost:
+        """The network's cost: the sum of every row. Warns (:class:`SymcostWarning`) when
+        some layers are uncosted, since the sum then leaves them out."""
+        self._warn_incomplete("total")
+        return self._total
+
+    def _warn_incomplete(self, what: str) -> None:
+        if self.uncosted:
+            warnings.warn(incomplete_message(self.uncosted, what), SymcostWarning,
+                          stacklevel=3)
 
     # shortcuts to the total, so layer.cost(...) and net.cost(...) read alike
     @property
@@ -426,19 +460,24 @@ class NetworkCost(Reportable):
         """(path, reason) for every layer symcost could not cost; empty for built-in layers."""
         return [(r.path, r.uncosted) for r in self.rows if r.uncosted]
 
-    def breakdown(self, depth: int | None = None, *, leaves_only: bool = False) -> list[Row]:
-        """Rows for every layer and container (containers first), down to ``depth``."""
-        return [r for r in self.rows
-                if (depth is None or r.depth <= depth) and (r.leaf or not leaves_only)]
+    def breakdown(self, depth: int | None = None, *, leaves_only: bool = False) -> Rows:
+        """Rows for every layer and container (containers first), down to ``depth``; a list
+        that Jupyter shows as a table."""
+        return Rows(r for r in self.rows
+                    if (depth is None or r.depth <= depth) and (r.leaf or not leaves_only))
 
     def evaluate(self, values: Mapping[str, int] | None = None, /,
                  **named: int) -> NetworkValues:
-        """Exact integers for the total and every row."""
+        """Exact integers for the total and every row, e.g. ``evaluate(H=224, W=224)``.
+
+        Warns (:class:`SymcostWarning`) when some layers are uncosted.
+        """
+        self._warn_incomplete("evaluate")
         values = {**(values or {}), **named}
-        total = self.total.evaluate(values)
+        total = self._total.evaluate(values)
         leaves = [r for r in self.rows if r.leaf]
         shapes = [self.input] + [r.output for r in self.rows]
-        mapping = bind_values(self.total.free_symbols | _row_symbols(leaves)
+        mapping = bind_values(self._total.free_symbols | _row_symbols(leaves)
                               | _shape_symbols(shapes), values)
         by_name = {s.name: v for s, v in mapping.items()}
         # rows are in preorder and a container's row is the sum of its children's rows
@@ -465,7 +504,9 @@ class NetworkCost(Reportable):
 
     def __repr__(self) -> str:
         return (f"NetworkCost({self.spec.name or self.spec.kind}, input={self.input}, "
-                f"convention={self.convention!r}, macs={self.total.macs})")
+                f"convention={self.convention!r}, macs={self._total.macs}"
+                + (f", INCOMPLETE: {len(self.uncosted)} uncosted" if self.uncosted else "")
+                + ")")
 
 
 def _unique_paths(rows: list[Row]) -> None:
@@ -535,8 +576,10 @@ class NetworkValues(Reportable):
     def __repr__(self) -> str:
         at = " at " + ", ".join(f"{k}={v}" for k, v in self.values.items()) \
             if self.values else ""
+        incomplete = self.network.uncosted
         return (f"NetworkValues({self.network.spec.name or self.network.spec.kind}{at}, "
-                f"convention={self.network.convention!r}, macs={self.total.macs:,})")
+                f"convention={self.network.convention!r}, macs={self.total.macs:,}"
+                + (f", INCOMPLETE: {len(incomplete)} uncosted" if incomplete else "") + ")")
 
 
 def _price(node: Node, conv: Convention, bpe: int, rows: list[Row], depth: int,

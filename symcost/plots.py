@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .cost import Cost
+from .cost import Cost, check_metric
 from .errors import SymcostError
 
 __all__ = ["plot_vs", "plot_breakdown", "plot_share_by_kind"]
@@ -54,6 +54,7 @@ def plot_vs(costs: Mapping[str, Any], vs: str | Sequence[str], values: Iterable[
     """
     import numpy as np
 
+    check_metric(metric, "plot_vs")
     names = [vs] if isinstance(vs, str) else list(vs)
     xs = np.asarray(list(values), dtype=np.int64)
     if xs.size == 0:
@@ -96,6 +97,7 @@ def _evaluated_rows(result, depth: int | None):
 def plot_breakdown(result, *, depth: int = 1, metric: str = "macs", ax=None):
     """Horizontal bars of ``metric`` per layer (rows down to ``depth``) of an evaluated
     network (:class:`~symcost.network.NetworkValues`). Returns the Axes."""
+    check_metric(metric, "plot_breakdown")
     rows = [(r, v) for r, v in _evaluated_rows(result, depth) if r.depth == depth or
             (r.depth < depth and r.leaf)]
     ax = _axes(ax)
@@ -110,6 +112,7 @@ def plot_breakdown(result, *, depth: int = 1, metric: str = "macs", ax=None):
 
 def plot_share_by_kind(result, *, metric: str = "macs", ax=None):
     """Bars of each leaf layer kind's share of ``metric`` (percent). Returns the Axes."""
+    check_metric(metric, "plot_share_by_kind")
     shares: dict[str, int] = {}
     for row, values in _evaluated_rows(result, None):
         if row.leaf:
@@ -121,6 +124,7 @@ def plot_share_by_kind(result, *, metric: str = "macs", ax=None):
     ax = _axes(ax)
     ax.bar(kinds, [100 * shares[k] / total for k in kinds])
     ax.set_ylabel(f"share of {_LABELS.get(metric, metric)} (%)")
-    ax.tick_params(axis="x", labelrotation=45)
+    for label in ax.get_xticklabels():  # slanted, each ending under its bar
+        label.set(rotation=40, ha="right", rotation_mode="anchor")
     ax.set_title(f"{_LABELS.get(metric, metric)} by layer kind")
     return ax

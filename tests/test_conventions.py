@@ -117,7 +117,8 @@ def test_a_user_convention_prices_without_touching_layers():
 
 
 def test_pricing_rejects_unknown_terms():
-    with pytest.raises(sc.ConventionError, match=r"unknown pricing term 'macc'\. Did you mean mac"):
+    with pytest.raises(sc.ConventionError,
+                       match=r"unknown pricing term 'macc'\. Did you mean 'mac'"):
         sc.Pricing(default={"macc": 1})
 
 

@@ -81,7 +81,7 @@ def test_macro_names_are_tex_control_sequences_for_any_name(name):
 def test_latex_table_compiles_with_pdflatex(values, tmp_path):
     if shutil.which("pdflatex") is None:
         pytest.skip("pdflatex is not installed (a TeX installation is optional)")
-    doc = (r"\documentclass{article}\usepackage{booktabs}\usepackage[utf8]{inputenc}"
+    doc = (r"\documentclass{article}\usepackage{booktabs,graphicx}\usepackage[utf8]{inputenc}"
            r"\begin{document}" + values.to_latex(depth=1, caption="MobileNetV1",
                                                  label="tab:m") + r"\end{document}")
     (tmp_path / "t.tex").write_text(doc)

@@ -1,7 +1,11 @@
-"""Every notebook runs top to bottom (nbclient + ipykernel), and their computed numbers are
-checked against the same independent figures as the unit tests (the seed's worked example,
-MobileNetV1's paper tables)."""
+"""Every notebook runs top to bottom (nbclient + ipykernel), shows its figures and symcost's own
+tables inline, and computes the same independent figures as the unit tests (the seed's worked
+example, MobileNetV1's paper tables, torchvision's ResNet-50, FlopCounterMode).
 
+Values are read from the executed notebook's namespace: after the last cell the test runs a
+probe cell that prints them as JSON, so no assertion depends on how a cell prints."""
+
+import json
 import os
 from pathlib import Path
 
@@ -10,106 +14,184 @@ import pytest
 nbformat = pytest.importorskip("nbformat", reason="notebook tests need the 'notebooks' extra")
 nbclient = pytest.importorskip("nbclient", reason="notebook tests need the 'notebooks' extra")
 pytest.importorskip("ipykernel", reason="notebook tests need the 'notebooks' extra")
+pytest.importorskip("matplotlib", reason="the notebooks draw figures (extra 'notebooks')")
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+PROBE_MARK = "SYMCOST-PROBE "
 
+#: What each notebook's probe reads from its namespace (a dict expression).
+PROBES = {
+    "01_depthwise_separable": """{
+        "depthwise": seed_values.parts["depthwise"].macs,
+        "pointwise": seed_values.parts["pointwise"].macs,
+        "separable": seed_values.macs, "regular": regular_values.macs,
+        "ratio": r, "ratio_at": ratio_at, "limit": sympy.limit(r, C_out, sympy.oo)}""",
+    "02_mobilenet_width_resolution": """{
+        "table6": {str(a): v for a, v in table6.items()},
+        "table7": {str(k): v for k, v in table7.items()},
+        "curves": len(models)}""",
+    "03_batchnorm_folding": """{
+        "holds": [proof.holds, proof_nobias.holds],
+        "differences": [proof.difference, proof_nobias.difference],
+        "folded": len(report.folded), "kept": len(report.kept),
+        "costs": costs, "toy": toy_report.lines(), "toy_backward": toy_backward.lines(),
+        "macs_change": macs_change, "max_rel": max_rel}""",
+    "04_resnet_closed_form": """{
+        "closed": closed.total.macs, "macs224": at_224.macs, "params224": at_224.params,
+        "floors": floors, "staircase": {str(k): v for k, v in staircase.items()}}""",
+    "05_pytorch_import": """{
+        "flops": result.total.flops, "uncosted": result.uncosted,
+        "checks": [[h, w, ours, theirs] for (h, w), (ours, theirs) in checks.items()],
+        "figures": figures}""",
+}
 
-def _execute(path: Path) -> list[str]:
-    """Run a notebook; return the text of every code cell's outputs, in order."""
-    nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
-                                     resources={"metadata": {"path": str(path.parent)}})
-    client.execute()  # raises CellExecutionError on any failing cell
-    texts = []
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            texts.append("".join(str(o.get("text") or o.get("data", {}).get("text/plain", ""))
-                                 for o in cell.outputs))
-    return texts
-
-
-@pytest.fixture(scope="module")
-def run():
-    """Execute each notebook once per test session (the kernel imports this checkout)."""
-    cache: dict[Path, list[str]] = {}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PYTHONPATH", os.pathsep.join(
-            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
-        mp.setenv("MPLBACKEND", "Agg")
-
-        def execute(path: Path) -> list[str]:
-            if path not in cache:
-                cache[path] = _execute(path)
-            return cache[path]
-
-        yield execute
-
-
-def test_there_are_notebooks():
-    assert NOTEBOOKS, "notebooks/ holds no .ipynb"
-
-
+#: Figures (PNG outputs) and symcost/IPython rich outputs (HTML, LaTeX, Markdown) at least
+#: shown by each notebook, executed and as committed.
+MIN_IMAGES = {"01_depthwise_separable": 1, "02_mobilenet_width_resolution": 2,
+              "03_batchnorm_folding": 1, "04_resnet_closed_form": 1, "05_pytorch_import": 1}
+MIN_RICH = {"01_depthwise_separable": 8, "02_mobilenet_width_resolution": 4,
+            "03_batchnorm_folding": 7, "04_resnet_closed_form": 5, "05_pytorch_import": 5}
+RICH = ("text/html", "text/latex", "text/markdown")
 #: notebooks that need an optional extra beyond the 'notebooks' one
 NEEDS = {"05_pytorch_import": "torch"}
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_and_stores_no_bulky_outputs(path, run):
-    if path.stem in NEEDS:
-        pytest.importorskip(NEEDS[path.stem], reason=f"{path.name} needs the "
-                            f"'{NEEDS[path.stem]}' extra")
+def _probe_cell(expression: str):
+    return nbformat.v4.new_code_cell(
+        "import json as _json\n"
+        "def _plain(o):\n"
+        "    return int(o) if getattr(o, 'is_Integer', False) else str(o)\n"
+        f"print({PROBE_MARK!r} + _json.dumps({expression}, default=_plain))")
+
+
+def _execute(path: Path):
+    """Run a notebook plus its probe; return the executed notebook and the probed values."""
     nb = nbformat.read(path, as_version=4)
-    stored = sum(len(str(c.get("outputs", ""))) for c in nb.cells if c.cell_type == "code")
-    assert stored < 20_000, "clear the notebook's outputs before committing"
-    run(path)
+    nb.cells.append(_probe_cell(PROBES[path.stem]))
+    client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+    client.execute()  # raises CellExecutionError on any failing cell
+    probe = nb.cells.pop()
+    text = "".join(o.get("text", "") for o in probe.outputs)
+    return nb, json.loads(text.split(PROBE_MARK, 1)[1])
+
+
+@pytest.fixture(scope="module")
+def run():
+    """Execute each notebook once per test session (the kernel imports this checkout and
+    draws with the inline backend, as Jupyter does)."""
+    cache: dict[str, tuple] = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHONPATH", os.pathsep.join(
+            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+        mp.delenv("MPLBACKEND", raising=False)
+
+        def execute(stem: str):
+            if stem in NEEDS:
+                pytest.importorskip(NEEDS[stem], reason=f"{stem}.ipynb needs the "
+                                    f"'{NEEDS[stem]}' extra")
+            if stem not in cache:
+                cache[stem] = _execute(ROOT / "notebooks" / f"{stem}.ipynb")
+            return cache[stem]
+
+        yield execute
+
+
+def _outputs(nb):
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+
+
+def _count(nb) -> tuple[int, int]:
+    images = sum("image/png" in o.get("data", {}) for o in _outputs(nb))
+    rich = sum(any(k in o.get("data", {}) for k in RICH) and "image/png" not in o.get("data", {})
+               for o in _outputs(nb))
+    return images, rich
+
+
+def test_there_are_notebooks():
+    assert [p.stem for p in NOTEBOOKS] == sorted(PROBES)
+
+
+@pytest.mark.parametrize("stem", sorted(PROBES))
+def test_notebook_shows_its_figures_and_rich_tables(stem, run):
+    nb, _ = run(stem)
+    images, rich = _count(nb)
+    assert images >= MIN_IMAGES[stem] and rich >= MIN_RICH[stem], (images, rich)
+    # a cell's value is a figure, a table or a formula, never a bare number, tuple or dict
+    bare = [o["data"]["text/plain"] for o in _outputs(nb)
+            if o.get("output_type") == "execute_result"
+            and not any(k in o["data"] for k in (*RICH, "image/png"))]
+    assert bare == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_committed_notebook_carries_small_outputs(path):
+    """They read on a code-hosting page without running: outputs stored, PNGs small."""
+    nb = nbformat.read(path, as_version=4)
+    images, rich = _count(nb)
+    assert images >= MIN_IMAGES[path.stem] and rich >= MIN_RICH[path.stem], (images, rich)
+    pngs = [o["data"]["image/png"] for o in _outputs(nb) if "image/png" in o.get("data", {})]
+    assert max(len(p) for p in pngs) < 80_000  # base64 characters: a ~60 KB PNG
+    assert path.stat().st_size < 250_000
+    sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "matplotlib.use(" not in sources and "Agg" not in sources
+    assert not [o for o in _outputs(nb) if o.get("output_type") == "error"]
 
 
 def test_depthwise_separable_notebook_numbers(run):
-    out = "\n".join(run(ROOT / "notebooks" / "01_depthwise_separable.ipynb"))
-    for figure in ("7225344", "102760448", "109985792", "924844032", "1152/137",
-                   "C_out*K**2/(C_out + K**2)", "regular / separable = 8.41"):
-        assert figure in out, figure
+    _, v = run("01_depthwise_separable")
+    # the seed's worked example (DESIGN.md, decision 9)
+    assert (v["depthwise"], v["pointwise"], v["separable"], v["regular"]) == (
+        7_225_344, 102_760_448, 109_985_792, 924_844_032)
+    assert v["ratio"] == "C_out*K**2/(C_out + K**2)" and v["ratio_at"] == "1152/137"
+    assert v["limit"] == "K**2"
 
 
 def test_mobilenet_notebook_reproduces_tables_6_and_7(run):
-    out = "\n".join(run(ROOT / "notebooks" / "02_mobilenet_width_resolution.ipynb"))
+    _, v = run("02_mobilenet_width_resolution")
     # Howard et al. 2017, Table 6 (Mult-Adds M, params M) and Table 7 (Mult-Adds M)
-    for row in ("1                569             4.2", "0.75             325             2.6",
-                "0.5              149             1.3", "0.25              41             0.5"):
-        assert row in out, row
-    for row in ("224                 568.7", "192                 418.1",
-                "160                 290.7", "128                 186.4"):
-        assert row in out, row
-
-
-def test_resnet_notebook_closed_form_and_staircase(run):
-    out = "\n".join(run(ROOT / "notebooks" / "04_resnet_closed_form.ipynb"))
-    assert "81456*H*W + 2048000" in out
-    assert "(4089184256, 25557032)" in out  # torchvision: 4.089 GFLOPS, 25,557,032 params
-    # torch FlopCounterMode on torchvision's ResNet-50 at 225x225 (tests/fixtures)
-    assert "225x225: exact 4,626,713,792" in out
-
-
-def test_pytorch_notebook_matches_flop_counter(run):
-    pytest.importorskip("torch", reason="05_pytorch_import.ipynb needs the 'torch' extra")
-    out = "\n".join(run(ROOT / "notebooks" / "05_pytorch_import.ipynb"))
-    # the notebook compares the formula with FlopCounterMode run live at three sizes
-    assert "symcost == FlopCounterMode at [(32, 32), (37, 45), (224, 199)]" in out
-    assert "38592*(floor(H/2 - 1/2) + 1)*(floor(W/2 - 1/2) + 1) + 1664" in out
-    assert "'torch': 484099712" in out and "'fvcore': 245261120" in out
+    paper6 = {"1": (569, 4.2), "0.75": (325, 2.6), "0.5": (149, 1.3), "0.25": (41, 0.5)}
+    assert {a: (round(m / 1e6), round(p / 1e6, 1)) for a, (m, p) in v["table6"].items()} \
+        == paper6
+    assert {r: round(m / 1e6, 1) for r, m in v["table7"].items()} == {
+        "224": 568.7, "192": 418.1, "160": 290.7, "128": 186.4}
+    assert v["table7"]["224"] == 568_740_352 and v["curves"] == 4
 
 
 def test_batchnorm_folding_notebook_numbers(run):
-    out = "\n".join(run(ROOT / "notebooks" / "03_batchnorm_folding.ipynb"))
-    assert out.count("difference: 0 | holds: True") == 2  # the proof, with and without bias
-    assert "27 folded, 0 kept" in out
+    _, v = run("03_batchnorm_folding")
+    assert v["holds"] == [True, True] and v["differences"] == [0, 0]
+    assert (v["folded"], v["kept"]) == (27, 0)
     # MobileNetV1: MACs unchanged (paper: 569M); Keras' 4,231,976 trainable params and
     # 21,888 BN statistics become 4,221,032 params (see tests/test_fold.py) and no buffers
-    for row in ("MACs     568,740,352     568,740,352", "params       4,231,976       4,221,032",
-                "buffers          21,888               0"):
-        assert row in out, row
-    assert "kept    4 (batchnorm2d): it follows 3 (relu), which is not linear" in out
-    assert "folded  5.body.0 (batchnorm2d) into 5.body.1 (conv2d) (backward): +8 bias" in out
-    assert "MACs change: 0" in out
-    assert "OK" in out and "MISMATCH" not in out
+    assert v["costs"]["MACs"] == [568_740_352, 568_740_352]
+    assert v["costs"]["params"] == [4_231_976, 4_221_032]
+    assert v["costs"]["buffers"] == [21_888, 0]
+    assert any(line.startswith("kept    4 (batchnorm2d): it follows 3 (relu), which is not "
+                               "linear") for line in v["toy"])
+    assert any(line.startswith("folded  5.body.0 (batchnorm2d) into 5.body.1 (conv2d) "
+                               "(backward): +8 bias") for line in v["toy_backward"])
+    assert v["macs_change"] == 0 and v["max_rel"] < 1e-12
+
+
+def test_resnet_notebook_closed_form_and_staircase(run):
+    _, v = run("04_resnet_closed_form")
+    assert v["closed"] == "81456*H*W + 2048000"
+    # torchvision: 4.089 GFLOPS, 25,557,032 params
+    assert (v["macs224"], v["params224"]) == (4_089_184_256, 25_557_032)
+    # torch FlopCounterMode on torchvision's ResNet-50 at 225x225 (tests/fixtures), ÷ 2
+    assert v["staircase"]["225"][0] == 4_626_713_792
+    assert v["staircase"]["224"] == [4_089_184_256, 4_089_184_256]
+    assert v["staircase"]["256"][0] == v["staircase"]["256"][1]  # a multiple of 32
+    assert v["floors"] > 0
+
+
+def test_pytorch_notebook_matches_flop_counter(run):
+    _, v = run("05_pytorch_import")
+    # the notebook compares the formula with FlopCounterMode run live at three sizes
+    assert [c[:2] for c in v["checks"]] == [[32, 32], [37, 45], [224, 199]]
+    assert all(ours == theirs for _, _, ours, theirs in v["checks"])
+    assert v["flops"] == "38592*(floor(H/2 - 1/2) + 1)*(floor(W/2 - 1/2) + 1) + 1664"
+    assert v["uncosted"] == []
+    assert v["figures"]["torch"] == 484_099_712 and v["figures"]["fvcore"] == 245_261_120

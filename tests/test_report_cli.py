@@ -33,7 +33,8 @@ def test_symbolic_reports_show_closed_forms(mobilenet):
     assert "floor" in text  # plain H, W keep their exact floors
     data = json.loads(mobilenet.to_json(depth=1))
     assert isinstance(data["total"]["macs"], str) and "H" in data["total"]["macs"]
-    assert r"\left\lfloor" in mobilenet.to_latex(depth=1)
+    # floors are shown (without \left/\right, so that long formulas can break)
+    assert r"\lfloor" in mobilenet.to_latex(depth=1)
 
 
 def test_html_for_jupyter(mobilenet):

@@ -100,7 +100,7 @@ def from_torch(module, input: Shape, *, strict: bool = False, sample: dict | Non
     its declared multiple). ``leaf_modules`` are module types to keep opaque (not traced
     into); unless symcost maps them they are uncosted.
 
-    >>> import pytest; nn = pytest.importorskip("torch.nn", reason="needs torch")
+    >>> import torch.nn as nn
     >>> import symcost as sc
     >>> model = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU())
     >>> x = sc.Shape(C=3, H="H", W="W")
@@ -151,7 +151,7 @@ def _torch():
         import torch.fx as fx
     except ImportError:  # pragma: no cover - exercised only without torch
         raise TorchImportError("from_torch needs PyTorch: pip install 'symcost[torch]' "
-                               "(torch==2.13.0, the CPU build).") from None
+                               "(torch 2.x; the CPU build is enough).") from None
     return torch, fx
 
 
@@ -242,6 +242,9 @@ class _Opaque:
     """A traced tensor outside symcost's shapes (another rank, or after an unmapped op)."""
 
     anchor: _Tensor
+    origin: str = "a tensor symcost does not shape"
+    """Why it is opaque, e.g. "3-D tensors after `flatten`": the reason every operation
+    that reads it is uncosted."""
 
 
 @dataclass
@@ -270,6 +273,11 @@ class _Param:
 
 
 _FREE_METHODS = {"contiguous", "clone", "detach", "float", "to", "cpu", "requires_grad_"}
+#: Calls that read a tensor's sizes, rank or attributes (``x.shape``, ``x.size(0)``,
+#: ``x.dim()``, ``torch._assert``): no arithmetic, never uncosted.
+_SHAPE_PLUMBING = {"size", "dim", "getattr", "assert", "numel"}
+#: Tensor attributes that describe it without computing anything (``x.T`` is not one).
+_SIZE_ATTRS = {"shape", "ndim", "dtype", "device", "is_cuda", "requires_grad"}
 
 
 def _base(name: str) -> str:
@@ -374,6 +382,15 @@ class _Builder:
             if not tensors and not any(isinstance(a, (_Tensor, _Opaque)) for a in
                                        _flat(args, kwargs)):
                 return _size_arith(node, op_text, args, kwargs)
+            if op_text in _SHAPE_PLUMBING and (
+                    op_text != "getattr" or (len(args) > 1 and args[1] in _SIZE_ATTRS)):
+                # reading sizes, ranks or attributes computes nothing: free, whatever the
+                # tensor (sizes of a tensor symcost does not shape are unknown, None)
+                if isinstance(args[0], _Tensor):
+                    mapped = self._function_spec(node, op_text, args, kwargs)
+                    if isinstance(mapped, _Value):
+                        return mapped.value
+                return None
             if any(isinstance(t, _Opaque) for t in _flat(args, kwargs)):
                 return self._unmapped(node, op_text, args, source)
             mapped = self._function_spec(node, op_text, args, kwargs)
@@ -438,9 +455,9 @@ class _Builder:
     def _unmapped(self, node, op_text, args, source, module=None):
         path_hint = self._path(node, _base(node.name))
         self.unmapped.append((path_hint, op_text))
+        opaque = next((t for t in _flat(args, {}) if isinstance(t, _Opaque)), None)
         anchor = next((t for t in _flat(args, {}) if isinstance(t, _Tensor)), None)
         if anchor is None:
-            opaque = next((t for t in _flat(args, {}) if isinstance(t, _Opaque)), None)
             anchor = opaque.anchor if opaque else _Tensor("input", self.input)
         params = 0
         if module is not None:
@@ -451,7 +468,10 @@ class _Builder:
                 params += p.numel
         meta = node.meta.get("tensor_meta")
         real = getattr(meta, "shape", None)
-        label = f"{op_text} (no symcost mapping)"
+        # the reason, grouped in reports by the text before " — ": the tensor it reads
+        # when symcost could not shape that, else the missing mapping itself
+        why = opaque.origin if opaque is not None else f"no symcost mapping for {op_text}"
+        label = f"{why} — {op_text}"
         if real is not None and len(real) == anchor.shape.rank:
             output = self._output_from_sample(anchor.shape, tuple(real))
             if output:
@@ -460,11 +480,20 @@ class _Builder:
             spec = Custom(label=label, output=output or None)
             return self._add(_base(node.name), spec, [anchor], source, node=node,
                              params=params)
+        if opaque is None:
+            rank = len(real) if real is not None else None
+            origin = (f"{rank}-D tensors after `{op_text}` (another rank than its input)"
+                      if rank is not None
+                      else f"non-tensor outputs of `{op_text}`")
+            why = origin
+            label = f"{why} — {op_text}"
+        else:
+            origin = opaque.origin
         spec = Custom(label=label + "; its output has another rank, which symcost cannot "
                       "shape without a mapping")
         made = self._add(_base(node.name), spec, [anchor], source, node=node, params=params,
                          check=False)
-        return _Opaque(made)
+        return _Opaque(made, origin)
 
     def _output_from_sample(self, shape: Shape, real: tuple) -> dict:
         """The axes (by name) whose sample size differs from symcost's: fixed there."""

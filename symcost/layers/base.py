@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 import sympy
 from pydantic import BaseModel, ConfigDict, ValidationError, model_serializer, model_validator
 
+from .._docs import SpecMeta
 from ..checks import Constraint, require, size_conditions
 from ..counts import OpCounts
 from ..dims import SizeField
@@ -88,7 +89,7 @@ def where_of(path: str, kind: str) -> str:
     return f"{path} ({kind})" if path else kind
 
 
-class Spec(BaseModel):
+class Spec(BaseModel, metaclass=SpecMeta):
     """Base of every layer and container spec: frozen, strict about unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True,
