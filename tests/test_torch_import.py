@@ -5,9 +5,6 @@ Independent checks: torch.utils.flop_counter.FlopCounterMode (exact equality of 
 fvcore, ptflops (aten backend) and thop when installed; the real parameters of the module.
 """
 
-import contextlib
-import io
-import warnings
 
 import pytest
 import sympy
@@ -16,7 +13,9 @@ torch = pytest.importorskip("torch", reason="from_torch tests need torch (extra 
 
 import symcost as sc  # noqa: E402
 
+from .peer_tools import PEER_TOOLS, fcm_flops, require_tool  # noqa: E402
 from .torch_models import Block, FunctionalNet, ModuleNet, PyramidNet, ResNet50  # noqa: E402
+from .torchvision_compat import torchvision_models  # noqa: E402
 
 nn = torch.nn
 X = sc.Shape(N="N", C=3, H="H", W="W")
@@ -184,45 +183,14 @@ def test_resnet50_matches_flop_counter_mode_and_published_figures():
 # --------------------------------------------------------------------- peer tools
 
 
-def _fvcore(model, x):
-    from fvcore.nn import FlopCountAnalysis
-
-    analysis = FlopCountAnalysis(model, (x,))
-    analysis.unsupported_ops_warnings(False)
-    analysis.uncalled_modules_warnings(False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return analysis.total()
-
-
-def _ptflops(model, x):
-    from ptflops import get_model_complexity_info
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        macs, _ = get_model_complexity_info(model, tuple(x.shape[1:]),
-                                            input_constructor=lambda _: x, as_strings=False,
-                                            backend="aten", print_per_layer_stat=False)
-    return macs
-
-
-def _thop(model, x):
-    from thop import profile
-
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        macs, _ = profile(model, inputs=(x,), verbose=False)
-    return int(macs)
-
-
-PEERS = {"fvcore": ("fvcore", _fvcore), "ptflops": ("ptflops", _ptflops),
-         "thop": ("thop", _thop)}
+PEERS = {name: PEER_TOOLS[name] for name in ("fvcore", "ptflops", "thop")}
 
 
 @pytest.mark.parametrize("preset", PEERS)
 @pytest.mark.parametrize("name", MODELS)
 def test_peer_preset_equals_the_peer_tool(imported, preset, name):
     package, run = PEERS[preset]
-    pytest.importorskip(package, reason=f"{package} not installed (pip install {package})")
+    require_tool(package)
     model, graph = imported[name]
     cost = graph.cost(X, preset)
     for n, h, w in SIZES[:2]:
@@ -235,7 +203,7 @@ def test_peer_preset_equals_the_peer_tool(imported, preset, name):
 def test_linear_on_feature_maps_matches_every_tool(preset):
     # a Linear on the last axis (W) of a map: ptflops counts its bias (torch folds it to addmm)
     if preset != "torch":
-        pytest.importorskip(preset, reason=f"{preset} not installed")
+        require_tool(preset)
     model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Linear(16, 8), nn.ReLU()).eval()
     x = sc.Shape(N="N", C=3, H="H", W=16)
     cost = sc.from_torch(model, x).cost(x, preset)
@@ -249,11 +217,7 @@ def test_linear_on_feature_maps_matches_every_tool(preset):
 
 
 def _fcm_shape(model, shape):
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model(torch.randn(*shape))
-    return counter.get_total_flops()
+    return fcm_flops(model, torch.randn(*shape))
 
 
 # --------------------------------------------------------------------- explaining presets
@@ -303,9 +267,7 @@ def test_parameters_read_with_get_attr_are_counted_once():
 
 
 def test_torchvision_models_import_and_match_flop_counter_mode():
-    tv = pytest.importorskip("torchvision.models",
-                             reason="torchvision not installed (the PyPI build does not "
-                             "import beside the disk torch 2.13.0)")
+    tv = torchvision_models()
     x = sc.Shape(N=1, C=3, H="H", W="W")
     for build in (tv.resnet18, tv.mobilenet_v2, tv.shufflenet_v2_x0_5):
         model = build().eval()
@@ -345,9 +307,7 @@ def test_every_zoo_model_imported_from_torchvision_equals_its_closed_form(name):
     """Two independent derivations of one number: the zoo's hand-built spec and the importer's
     trace of torchvision's own module, both with symbolic H and W, agree on parameters and on
     MACs at sizes that are and are not multiples of the total stride."""
-    tv = pytest.importorskip("torchvision.models",
-                             reason="torchvision not installed (the PyPI build does not "
-                             "import beside the disk torch 2.13.0)")
+    tv = torchvision_models()
     kwargs = {"aux_logits": False, "init_weights": False} if name == "googlenet" else {}
     model = getattr(tv, name)(**kwargs).eval()
     x = sc.Shape(N=1, C=3, H="H", W="W")
