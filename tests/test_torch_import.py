@@ -220,6 +220,55 @@ def _fcm_shape(model, shape):
     return fcm_flops(model, torch.randn(*shape))
 
 
+class _LayerNorm2d(nn.LayerNorm):
+    """torchvision's ConvNeXt ``LayerNorm2d``: a subclass of nn.LayerNorm that normalises the
+    channels of a map through a channels-last ``F.layer_norm``."""
+
+    def forward(self, x):
+        x = torch.nn.functional.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape,
+                                           self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class _NormsAndPoolHeads(nn.Module):
+    """The two rules ConvNeXt, AlexNet and VGG found wrong: LayerNorm in its four spellings
+    (fvcore prices aten::layer_norm; thop hooks nn.LayerNorm itself but not a subclass), and
+    adaptive average pooling whose windows overlap (7 → 3, then 3 → 6: thop divides sizes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 4, stride=4)
+        self.norm2d = _LayerNorm2d(8, eps=1e-6)
+        self.ln = nn.LayerNorm(8)
+        self.ln_no_affine = nn.LayerNorm(8, elementwise_affine=False)
+        self.ln_no_bias = nn.LayerNorm(8, bias=False)
+        self.cells3 = nn.AdaptiveAvgPool2d(3)
+        self.cells6 = nn.AdaptiveAvgPool2d(6)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        x = self.norm2d(self.stem(x)).permute(0, 2, 3, 1)
+        x = torch.nn.functional.layer_norm(self.ln_no_bias(self.ln_no_affine(self.ln(x))), (8,))
+        x = self.cells6(self.cells3(x.permute(0, 3, 1, 2)))
+        return self.fc(torch.flatten(self.gap(x), 1))
+
+
+@pytest.mark.parametrize("preset", ["torch", *PEERS])
+def test_layer_norms_and_overlapping_adaptive_pools_match_every_tool(preset):
+    package, run = PEER_TOOLS[preset]
+    require_tool(package)
+    torch.manual_seed(0)
+    model = _NormsAndPoolHeads().eval()
+    cost = sc.from_torch(model, X, sample={"H": 29, "W": 37}).cost(X, preset)
+    assert cost.uncosted == []
+    # maps of 7×9 and 9×11 after the stem: neither is a multiple of 3 or of 6
+    for n, h, w in ((2, 29, 37), (1, 37, 45)):
+        got = cost.evaluate(N=n, H=h, W=w)
+        expected = run(model, torch.randn(n, 3, h, w))
+        assert (got.flops if preset == "torch" else got.macs) == expected, (preset, n, h, w)
+
+
 # --------------------------------------------------------------------- explaining presets
 
 

@@ -83,7 +83,7 @@ class _LayerNormBase(Layer):
                         ops=layer_norm_ops(elements / n, n, weight=affine, bias=bias),
                         inputs=elements, outputs=elements,
                         params=sympy.sympify((n if affine else 0) + (n if bias else 0)),
-                        attrs={"normalized": n})
+                        attrs={"normalized": n, "affine": affine})
         return shape, census, constraints
 
 
