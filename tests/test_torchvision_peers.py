@@ -35,14 +35,17 @@ X = sc.Shape(N=1, C=3, H="H", W="W")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _one_thread():
+def _one_thread_float32():
     """One intra-op thread: at 113×113 most ops are small and a second thread mostly waits
     (on a busy 2-core machine the sweep took 9 minutes with two threads, 3 with one); counts
-    do not depend on it."""
-    threads = torch.get_num_threads()
+    do not depend on it. float32, as torchvision builds its models (Swin V2 mixes a float32
+    table with weights of the default dtype)."""
+    threads, dtype = torch.get_num_threads(), torch.get_default_dtype()
     torch.set_num_threads(1)
+    torch.set_default_dtype(torch.float32)
     yield
     torch.set_num_threads(threads)
+    torch.set_default_dtype(dtype)
 
 
 def _names() -> list[str]:
