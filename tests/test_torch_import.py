@@ -367,7 +367,9 @@ def test_every_zoo_model_imported_from_torchvision_equals_its_closed_form(name):
     assert imported.total.params == zoo.total.params == sum(p.numel()
                                                             for p in model.parameters())
     for h, w in ((224, 224), (193, 257), (320, 288)):
-        assert imported.evaluate(H=h, W=w).macs == zoo.evaluate(H=h, W=w).macs, (h, w)
+        # totals only: evaluating every row of both breakdowns doubled the test's time
+        mine, theirs = imported.total.evaluate(H=h, W=w), zoo.total.evaluate(H=h, W=w)
+        assert mine.macs == theirs.macs, (h, w)
 
 
 class _ChannelsLastNorm(nn.Module):
