@@ -268,6 +268,9 @@ _FVCORE_MACS = Pricing(families={
     "batchnorm2d": _rule("inputs, ×2 with affine γ/β (eval mode)",
                          lambda c: c.inputs * (2 if c.attrs.get("affine", True) else 1)),
     "adaptive_avg_pool2d": {"inputs": 1},
+    # aten::layer_norm, whether from nn.LayerNorm, F.layer_norm or torchvision's LayerNorm2d
+    # (found on ConvNeXt by tests/test_torchvision_peers.py); fvcore's norm handle looks only
+    # at the weight argument, so a LayerNorm with a weight and no bias is still 5 per element
     **{k: _rule("5·inputs with a learned weight, 4·inputs without (aten::layer_norm)",
                 lambda c: c.inputs * (5 if c.attrs.get("affine", True) else 4))
        for k in ("layer_norm", "layer_norm2d")},
@@ -278,9 +281,9 @@ FVCORE = Convention(
     summary=("fvcore 0.1.5 FlopCountAnalysis (= mmengine): one MAC per multiply-accumulate of "
              "conv/linear/matmul (transposed conv input-centric; a conv with padding "
              "'same'/'valid' 0, fvcore misses aten::_convolution_mode), bias ignored; eval "
-             "BatchNorm I (2I with affine); layer_norm 5I (4I without weight); "
-             "adaptive_avg_pool2d I; upsample nearest E, "
-             "bilinear 4E; everything else (ReLU, pooling, add, mul, mean, softmax) 0."),
+             "BatchNorm I (2I with affine); LayerNorm 5I (4I without weight); "
+             "adaptive_avg_pool2d I; upsample nearest E, bilinear 4E; everything else (ReLU, "
+             "pooling, add, mul, mean, softmax) 0."),
     macs=_FVCORE_MACS, flops=_doubled(_FVCORE_MACS),
 )
 """fvcore 0.1.5.post20221221 ``FlopCountAnalysis`` (also mmengine's counter), eval mode.
@@ -290,10 +293,11 @@ conv ``N·Ho·Wo·Cout·(Cin/g)·K`` (but 0 for a conv with string padding, ``"s
 ``"valid"``, which torch traces as ``aten::_convolution_mode``, an op fvcore skips),
 transposed conv ``N·Hi·Wi·Cin·(Cout/g)·K``, linear and matmul ``prod(A)·B[-1]``, bias
 never; ``aten::batch_norm`` in eval ``I`` (``2I`` with affine); ``aten::layer_norm``
-``5I`` (``4I`` without a weight);
-``aten::adaptive_avg_pool2d`` ``I`` (``x.mean`` is not counted); upsample nearest ``E``,
-bilinear ``4E``; ReLU, max/avg pooling, ``add``/``mul``, ``cat``, softmax 0.
-Headline: ``macs``. Matches fvcore exactly on eval-mode models (tested when installed).
+``5I`` with a weight, ``4I`` without (``nn.LayerNorm``, ``F.layer_norm`` and torchvision's
+``LayerNorm2d`` alike); ``aten::adaptive_avg_pool2d`` ``I`` (``x.mean`` is not counted);
+upsample nearest ``E``, bilinear ``4E``; ReLU, max/avg pooling, ``add``/``mul``, ``cat``,
+softmax 0. Headline: ``macs``. Matches fvcore exactly on eval-mode models (tested when
+installed, on every torchvision classification model that imports: tests/test_torchvision_peers.py).
 """
 
 _PTFLOPS_MACS = Pricing(families={
@@ -333,8 +337,8 @@ def _module_only(doc: str, fn: Callable[[Census], sympy.Expr]) -> Callable:
 
 
 _THOP_AVG_POOL = _module_only("outputs", lambda c: c.outputs)
-_THOP_ADAPTIVE = _module_only("(window + 1)·outputs",
-                              lambda c: (c.attrs["window"] + 1) * c.outputs)
+_THOP_ADAPTIVE = _module_only("(input size / output size + 1)·outputs = inputs + outputs",
+                              lambda c: c.inputs + c.outputs)
 _THOP_NO_HOOK = _rule("0: thop 0.1.1 registers no hook for this family's modules",
                       lambda c: sympy.Integer(0))
 
@@ -367,7 +371,14 @@ _THOP_MACS = Pricing(families={
                                                          else 1)),
     "prelu": _module_only("inputs (eval mode)", lambda c: c.inputs),
     **{k: _THOP_AVG_POOL for k in ("avg_pool1d", "avg_pool2d", "avg_pool3d")},
+    # thop divides the input size by the output size per axis, (Hi·Wi/(Ho·Wo) + 1)·E =
+    # I + E; that is not the window length when windows overlap (AlexNet's and VGG's heads
+    # pool a 2×2 or 3×3 map to 6×6 or 7×7 at small inputs). thop computes it in float64 and
+    # truncates with int() per module, which agrees with I + E wherever tested
     **{k: _THOP_ADAPTIVE for k in ("adaptive_avg_pool1d", "adaptive_avg_pool2d")},
+    # torchvision's LayerNorm2d is a subclass of nn.LayerNorm, which thop's exact-type lookup
+    # misses: 0 (as is F.layer_norm, by _module_only above)
+    "layer_norm2d": _FREE,
 })
 
 THOP = Convention(
@@ -375,10 +386,11 @@ THOP = Convention(
     summary=("thop 0.1.1 (PyPI 'thop' 0.1.1.post2209072238) profile(): forward hooks on "
              "nn.Module types only, so functional calls and operators count 0. Conv E·(C_in/g)"
              "·K without bias; ConvTranspose2d output-centric E·(C_in/g)·K (≈ stride² above "
-             "the others); Linear in·E; BatchNorm2d and nn.LayerNorm 2I (4I with affine); "
-             "PReLU I; Softmax "
-             "rows·(3n − 1); AvgPool2d E; AdaptiveAvgPool2d (window + 1)·E; Upsample nearest E,"
-             " bilinear 11E; ReLU/ReLU6/LeakyReLU/MaxPool/Dropout 0; unlisted modules 0."),
+             "the others); Linear in·E; BatchNorm2d 2I (4I with affine); nn.LayerNorm 2I (4I "
+             "with affine), its subclasses (torchvision's LayerNorm2d) 0; PReLU I; Softmax "
+             "rows·(3n − 1); AvgPool2d E; AdaptiveAvgPool2d (Hi·Wi/(Ho·Wo) + 1)·E = I + E; "
+             "Upsample nearest E, bilinear 11E; ReLU/ReLU6/LeakyReLU/MaxPool/Dropout 0; "
+             "unlisted modules 0."),
     macs=_THOP_MACS, flops=_doubled(_THOP_MACS),
 )
 """thop 0.1.1 (PyPI ``thop`` 0.1.1.post2209072238) ``profile()``: MACs from forward hooks.
@@ -387,10 +399,12 @@ Rules (``thop/profile.py`` ``register_hooks``, ``thop/vision/basic_hooks.py``): 
 ``nn.Module`` types are hooked, so a functional call, tensor method or Python operator
 (``F.relu``, ``x.mean``, ``x + y``, ``torch.matmul``) counts 0 — the census ``source``
 attribute, set by :func:`symcost.from_torch`, carries that. Conv ``E·(Cin/g)·K`` without
-bias; ConvTranspose2d output-centric ``E·(Cin/g)·K``; Linear ``in·E``; BatchNorm2d and
-``nn.LayerNorm`` (not its subclasses, such as torchvision's LayerNorm2d) ``2I``, ``4I`` with
-affine; PReLU ``I``; Softmax ``rows·(3n − 1)``; AvgPool2d ``E``;
-AdaptiveAvgPool2d ``(Hi·Wi/(Ho·Wo) + 1)·E``; Upsample nearest ``E``, bilinear ``11E``;
+bias; ConvTranspose2d output-centric ``E·(Cin/g)·K``; Linear ``in·E``; BatchNorm2d ``2I``,
+``4I`` with affine; ``nn.LayerNorm`` ``2I``, ``4I`` with ``elementwise_affine`` — hooks are
+looked up by exact type, so a subclass such as torchvision's ``LayerNorm2d`` counts 0; PReLU
+``I``; Softmax ``rows·(3n − 1)``; AvgPool2d ``E``; AdaptiveAvgPool2d
+``(Hi·Wi/(Ho·Wo) + 1)·E`` = ``I + E`` (a size ratio, not the window when windows overlap);
+Upsample nearest ``E``, bilinear ``11E``;
 ReLU, ReLU6, LeakyReLU, max pooling, Dropout and modules without a rule 0. Headline:
 ``macs``. (ultralytics-thop 2.x differs: input-centric ConvTranspose2d, nearest 0.)
 """
