@@ -176,15 +176,20 @@ def uncosted_groups(uncosted: Sequence[tuple[str, str]]) -> list[tuple[str, list
     return sorted(groups.items(), key=lambda item: -len(item[1]))
 
 
-def incomplete_message(uncosted: Sequence[tuple[str, str]], what: str = "total") -> str:
+#: What to do about an incomplete total, said to a Python user.
+ADVICE = ("See .uncosted; give them counts (a Custom layer) or map them, and treat this total "
+          "as a lower bound.")
+
+
+def incomplete_message(uncosted: Sequence[tuple[str, str]], what: str = "total",
+                       advice: str = ADVICE) -> str:
     """The warning text for a total that leaves out uncosted layers."""
     groups = uncosted_groups(uncosted)
     listed = "; ".join(f"{why}: {len(paths)} node{'s' if len(paths) > 1 else ''}"
                        for why, paths in groups[:3])
     more = f"; and {len(groups) - 3} more reasons" if len(groups) > 3 else ""
     return (f"{what}: INCOMPLETE, the total leaves out {len(uncosted)} uncosted "
-            f"layer{'s' if len(uncosted) > 1 else ''} ({listed}{more}). See .uncosted; give "
-            "them counts (a Custom layer) or map them, and treat this total as a lower bound.")
+            f"layer{'s' if len(uncosted) > 1 else ''} ({listed}{more}). {advice}")
 
 
 @dataclass(frozen=True)

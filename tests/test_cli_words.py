@@ -75,6 +75,11 @@ def test_an_incomplete_total_is_a_cli_warning_line(capsys, tmp_path):
     captured = capsys.readouterr()
     assert "total (INCOMPLETE: 1 uncosted)" in captured.out
     assert captured.err.startswith("symcost: warning: ") and "INCOMPLETE" in captured.err
+    assert "The report lists them under UNCOSTED" in captured.err
+    assert ".uncosted" not in captured.err  # CLI words, not Python attributes
+    assert main(["ratio", str(doc), str(doc), "--metric", "activations"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("symcost: warning: ") == 2 and f"'symcost report {doc}' lists" in err
 
 
 def _help(command: str) -> str:
