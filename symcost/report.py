@@ -482,9 +482,11 @@ def latex_table(result: NetworkCost | NetworkValues, depth: int | None = None, *
       are all zero (activations under ``macs``).
     * ``numbers="grouped"`` writes 4\,089\,184\,256; ``numbers="si"`` writes 4.09\,G with
       ``digits`` significant digits (15.0\,M, never 15\,M).
-    * Layer names and formulas sit in wrapping columns, so long closed forms break at
-      their ``+`` signs instead of running into the margin; a symbolic table carries its
-      validity condition (``multiple_of``) in a note under the rule.
+    * Formulas sit in wrapping columns, so long closed forms break at their ``+`` signs
+      instead of running into the margin; beside them, kind and output go under the layer's
+      name. A table still wider than ``width`` is scaled down to it (never overfull). A
+      symbolic table carries its validity condition (``multiple_of``) in a note under the
+      rule, and every table says what its FLOPs count.
     """
     from .errors import SymcostError
 
