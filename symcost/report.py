@@ -92,10 +92,10 @@ def cost_latex(cost: Cost) -> str:
     """A cost as an aligned LaTeX block (Jupyter's ``_repr_latex_``)."""
     lines = [rf"\text{{{_METRIC_LABELS[m]}}} &= {sympy.latex(getattr(cost, m))}"
              for m in ("macs", "flops", "params", "buffers", "activations", "memory_bytes")]
-    note = validity_note(cost.free_symbols)
+    condition = validity(cost.free_symbols)  # plain words: \text{} is no place for "_"
     return (r"$\begin{aligned}" + r" \\ ".join(lines)
             + rf" \\ &\text{{(convention: {cost.convention}"
-            + (f"; {note}" if note else "") + r")}\end{aligned}$")
+            + (f"; holds for {condition}" if condition else "") + r")}\end{aligned}$")
 
 
 def _html_metric_table(head: list[str], rows: list[list[str]], right_from: int = 1,
