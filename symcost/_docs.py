@@ -7,6 +7,10 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from pydantic import BaseModel
+
+# pydantic's metaclass has no public name; this private path has been stable through 2.x
+# (and type(BaseModel) is the same class, which a test checks)
 from pydantic._internal._model_construction import ModelMetaclass
 
 __all__ = ["SpecMeta", "plain_signature", "field_list", "FIELDS_HEADING", "without_fields"]
@@ -87,8 +91,6 @@ class SpecMeta(ModelMetaclass):
         return f"{inspect.cleandoc(own)}{FIELDS_HEADING}{field_list(cls)}\n"
 
     def __dir__(cls) -> list[str]:
-        from pydantic import BaseModel
-
         names: set[str] = set()
         for klass in cls.__mro__:
             if klass in (BaseModel, object):

@@ -29,6 +29,7 @@ from .conventions import convention_names, get_convention
 from .cost import bind_values
 from .errors import SpecFileError, SymcostError, SymcostWarning, UnboundDimensionError
 from .io import document_schema, dump, load_spec, spec_from_json, without_multiples
+from .report import incomplete_message
 from .shapes import Shape
 
 __all__ = ["main"]
@@ -329,6 +330,26 @@ def _missing(names, values: Mapping[str, object]) -> SymcostError:
                                                           sorted(names))]).strip())
 
 
+_ADVICE = ("{where} lists them under UNCOSTED; treat the total as a lower bound, or describe "
+           "those layers in a network document (a custom layer with counts).")
+
+
+def _quietly(fn, *args, **kwargs):
+    """Call ``fn`` with the library's SymcostWarnings silenced: the CLI says it its way."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SymcostWarning)
+        return fn(*args, **kwargs)
+
+
+def _warn_partial(result, target: str, reported: bool = False) -> None:
+    """A CLI-worded warning when ``result``'s total leaves out uncosted layers."""
+    if result.uncosted:
+        where = "The report" if reported else f"'symcost report {target}'"
+        warnings.warn(incomplete_message(result.uncosted, target,
+                                         _ADVICE.format(where=where)), SymcostWarning,
+                      stacklevel=2)
+
+
 def _evaluate(result, values: dict[str, Any]):
     """Evaluate, with errors phrased as --at options instead of Python calls."""
     try:
@@ -346,10 +367,8 @@ def _report(args) -> str:
     values = _square(values, {s.name for s in result._total.free_symbols})
     if values:
         _known_names(values, _symbols_of(result))
-        shown = _evaluate(result, values)  # warns when the total is incomplete
-    else:
-        shown = result
-        result._warn_incomplete("total")
+    shown = _quietly(_evaluate, result, values) if values else result
+    _warn_partial(result, args.network, reported=True)
     if args.format == "latex-macros":  # the total only, unless --depth asks for rows
         rows = 0 if args.depth is None else _depth(args.depth, args.format)
         return shown.to_latex_macros(args.prefix, depth=10**6 if rows is None else rows)
@@ -401,7 +420,8 @@ def _plot(args) -> str:
     spec, shape = _resolve(args.network, _params(args.param), {**values, args.vs: xs})
     result = spec.analyze(shape, get_convention(args.convention))
     _known_names(values, _symbols_of(result))
-    free = {s.name for s in result.total.free_symbols}
+    _warn_partial(result, args.network)
+    free = {s.name for s in result._total.free_symbols}
     if args.vs not in free:
         raise SymcostError(f"--vs: {args.vs!r} is not a dimension of this network's cost "
                            f"(its symbols: {', '.join(sorted(free)) or 'none'}).")
@@ -415,8 +435,8 @@ def _plot(args) -> str:
         matplotlib.use("Agg")
     except ImportError:
         raise SymcostError("plot needs matplotlib: pip install 'symcost[plot]'.") from None
-    ax = plot_vs({spec.name or args.network: result}, tied, xs, metric=args.metric,
-                 fixed=values)
+    ax = _quietly(plot_vs, {spec.name or args.network: result}, tied, xs, metric=args.metric,
+                  fixed=values)
     ax.set_title(f"{spec.name or args.network}: {args.metric} ({args.convention})")
     out = Path(args.out or f"{Path(args.network).stem}_{args.metric}.png")
     if not out.suffix:
@@ -445,7 +465,9 @@ def _ratio(args) -> str:
     costs = []
     for target in (args.first, args.second):
         spec, spec_shape = _resolve(target, {}, {}, shape)
-        costs.append(spec.analyze(spec_shape, convention).total)
+        result = spec.analyze(spec_shape, convention)
+        _warn_partial(result, target)
+        costs.append(result._total)
     value = ratio(costs[0], costs[1], metric=args.metric)
     out = f"{value}\n"
     values = _int_values(args.at)

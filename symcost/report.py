@@ -94,10 +94,10 @@ def cost_latex(cost: Cost) -> str:
     """A cost as an aligned LaTeX block (Jupyter's ``_repr_latex_``)."""
     lines = [rf"\text{{{_METRIC_LABELS[m]}}} &= {sympy.latex(getattr(cost, m))}"
              for m in ("macs", "flops", "params", "buffers", "activations", "memory_bytes")]
-    note = validity_note(cost.free_symbols)
+    condition = validity(cost.free_symbols)  # plain words: \text{} is no place for "_"
     return (r"$\begin{aligned}" + r" \\ ".join(lines)
             + rf" \\ &\text{{(convention: {cost.convention}"
-            + (f"; {note}" if note else "") + r")}\end{aligned}$")
+            + (f"; holds for {condition}" if condition else "") + r")}\end{aligned}$")
 
 
 def _html_metric_table(head: list[str], rows: list[list[str]], right_from: int = 1,
@@ -178,15 +178,20 @@ def uncosted_groups(uncosted: Sequence[tuple[str, str]]) -> list[tuple[str, list
     return sorted(groups.items(), key=lambda item: -len(item[1]))
 
 
-def incomplete_message(uncosted: Sequence[tuple[str, str]], what: str = "total") -> str:
+#: What to do about an incomplete total, said to a Python user.
+ADVICE = ("See .uncosted; give them counts (a Custom layer) or map them, and treat this total "
+          "as a lower bound.")
+
+
+def incomplete_message(uncosted: Sequence[tuple[str, str]], what: str = "total",
+                       advice: str = ADVICE) -> str:
     """The warning text for a total that leaves out uncosted layers."""
     groups = uncosted_groups(uncosted)
     listed = "; ".join(f"{why}: {len(paths)} node{'s' if len(paths) > 1 else ''}"
                        for why, paths in groups[:3])
     more = f"; and {len(groups) - 3} more reasons" if len(groups) > 3 else ""
     return (f"{what}: INCOMPLETE, the total leaves out {len(uncosted)} uncosted "
-            f"layer{'s' if len(uncosted) > 1 else ''} ({listed}{more}). See .uncosted; give "
-            "them counts (a Custom layer) or map them, and treat this total as a lower bound.")
+            f"layer{'s' if len(uncosted) > 1 else ''} ({listed}{more}). {advice}")
 
 
 @dataclass(frozen=True)
@@ -479,9 +484,11 @@ def latex_table(result: NetworkCost | NetworkValues, depth: int | None = None, *
       are all zero (activations under ``macs``).
     * ``numbers="grouped"`` writes 4\,089\,184\,256; ``numbers="si"`` writes 4.09\,G with
       ``digits`` significant digits (15.0\,M, never 15\,M).
-    * Layer names and formulas sit in wrapping columns, so long closed forms break at
-      their ``+`` signs instead of running into the margin; a symbolic table carries its
-      validity condition (``multiple_of``) in a note under the rule.
+    * Formulas sit in wrapping columns, so long closed forms break at their ``+`` signs
+      instead of running into the margin; beside them, kind and output go under the layer's
+      name. A table still wider than ``width`` is scaled down to it (never overfull). A
+      symbolic table carries its validity condition (``multiple_of``) in a note under the
+      rule, and every table says what its FLOPs count.
     """
     if numbers not in _NUMBERS:
         raise SymcostError(f"to_latex: numbers must be 'grouped' or 'si' (given {numbers!r}).")
@@ -491,34 +498,49 @@ def latex_table(result: NetworkCost | NetworkValues, depth: int | None = None, *
     rows, total = table_rows(result, depth)
     if hide_zero:
         rows = [r for r in rows if any(r.values[m] != 0 for m in metrics)]
-    # Columns of formulas (and long symbolic shapes) wrap at their + signs, sharing what
-    # the other columns leave of `width` (estimated here, computed by TeX), but never
-    # narrower than their longest unbreakable term; a table still wider than `width` is
-    # scaled down to it. No overfull box either way.
+    # Columns of formulas wrap at their + signs, sharing what the other columns leave of
+    # `width` (estimated here, computed by TeX), but never narrower than their longest
+    # unbreakable term; a table still wider than `width` is scaled down to it. No overfull
+    # box either way. Beside formulas, kind and output go under the layer's name (one
+    # wrapping column instead of three), so that the formulas get the room.
     formula = {m for m in metrics if any(not isinstance(r.values[m], int)
                                          for r in [*rows, total])}
     everything = [*rows, total]
-    wrap_output = output and max(_text_pt(r.output) for r in everything) > 90
-    fixed = (max(_text_pt(r.path) for r in everything) + 6
-             + (max(_text_pt(r.kind) for r in everything) + 6 if kind else 0)
+    stacked = bool(formula) and (kind or output)
+    first = max(_text_pt(r.path) for r in everything) + 6
+    if stacked:  # about a third of a two-column article's column, or its longest word
+        words = [w for r in everything for w in (r.output.replace("×", "× ").split()
+                                                 + [r.kind + ","])]
+        first = max(first, 70.0, 0.9 * max(_text_pt(w) for w in words) + 8)
+    fixed = (first
+             + (max(_text_pt(r.kind) for r in everything) + 6 if kind and not stacked else 0)
              + (max(_text_pt(r.output) for r in everything) + 6
-                if output and not wrap_output else 0)
+                if output and not stacked else 0)
              + sum(max(_text_pt(_cell(r.values[m])) for r in everything) + 6
                    for m in metrics if m not in formula))
-    wrapped = len(formula) + (1 if wrap_output else 0)
-    least = max([_term_pt(r.values[m]) for r in everything for m in formula]
-                + [_term_pt(r.output) for r in everything if wrap_output] + [40.0])
+    wrapped = len(formula)
+    least = max([_term_pt(r.values[m]) for r in everything for m in formula] + [40.0])
     end = r" \tabularnewline" if wrapped else r" \\"  # \\ would end \raggedright's line
     cell = r"p{\symcostw}"
-    spec = "l" + ("l" if kind else "") + ((cell if wrap_output else "l") if output else "") \
-        + "".join(cell if m in formula else "r" for m in metrics)
-    head = ["Layer", *(["Kind"] if kind else []), *(["Output"] if output else []),
-            *(_METRIC_LABELS[m] for m in metrics)]
+    spec = ((rf"p{{{first:.0f}pt}}" if stacked else "l") + ("l" if kind and not stacked else "")
+            + ("l" if output and not stacked else "")
+            + "".join(cell if m in formula else "r" for m in metrics))
+    about = "/".join(["kind"] * bool(kind) + ["output"] * bool(output))
+    head = ([f"Layer ({about})" if stacked else "Layer"]
+            + (["Kind"] if kind and not stacked else [])
+            + (["Output"] if output and not stacked else [])
+            + [_METRIC_LABELS[m] for m in metrics])
 
     def line(name: str, r: TableRow) -> str:
         values = [(r"\raggedright " if m in formula else "")
                   + _latex_cell(r.values[m], numbers, digits) for m in metrics]
-        shape = (r"\raggedright " if wrap_output else "") + _latex_shape(r.output)
+        shape = _latex_shape(r.output)
+        if stacked:
+            info = [latex_escape(r.kind)] * bool(kind and r.kind) + [
+                shape.replace(r"$\times$", r"$\times$\allowbreak{}")] * bool(output)
+            name = (r"\raggedright " + name + (r"\newline{\footnotesize " + ", ".join(info)
+                                                + "}" if info else ""))
+            return " & ".join([name, *values]) + end
         cells = [name, *([latex_escape(r.kind)] if kind else []),
                  *([shape] if output else []), *values]
         return " & ".join(cells) + end

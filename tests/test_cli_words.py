@@ -75,6 +75,11 @@ def test_an_incomplete_total_is_a_cli_warning_line(capsys, tmp_path):
     captured = capsys.readouterr()
     assert "total (INCOMPLETE: 1 uncosted)" in captured.out
     assert captured.err.startswith("symcost: warning: ") and "INCOMPLETE" in captured.err
+    assert "The report lists them under UNCOSTED" in captured.err
+    assert ".uncosted" not in captured.err  # CLI words, not Python attributes
+    assert main(["ratio", str(doc), str(doc), "--metric", "activations"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("symcost: warning: ") == 2 and f"'symcost report {doc}' lists" in err
 
 
 def _help(command: str) -> str:
@@ -152,3 +157,33 @@ def test_latex_macros_give_the_total_unless_depth_asks_for_rows(capsys):
 def test_top_level_help_has_an_example():
     text = _build_parser().format_help()
     assert "example:\n  symcost report mobilenet_v1 --at H=224" in text
+
+
+def _readme_commands() -> list[str]:
+    """Every `symcost ...` line of the README's bash blocks, continuations joined."""
+    readme = (ROOT / "README.md").read_text()
+    lines = []
+    for block in re.findall(r"^```bash\n(.*?)^```", readme, flags=re.S | re.M):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.split(" #")[0].strip()
+            if line.startswith("symcost "):
+                lines.append(line)
+    return lines
+
+
+def test_the_readme_command_lines_run(tmp_path, monkeypatch, capsys):
+    import shlex
+
+    pytest.importorskip("matplotlib", reason="the plot line needs the 'plot' extra")
+    pytest.importorskip("yaml", reason="the YAML lines need the 'yaml' extra")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    (tmp_path / "my_net.json").write_text(
+        '{"network": {"kind": "relu"}, "input": {"C": 3, "H": "H", "W": "W"}}')
+    commands = _readme_commands()
+    assert len(commands) >= 10
+    for line in commands:
+        argv = shlex.split(line)[1:]
+        if ">" in argv:
+            argv = argv[:argv.index(">")]
+        assert main(argv) == 0, (line, capsys.readouterr().err)

@@ -108,3 +108,11 @@ def test_ratio_network_cost_and_cost_document_their_arguments():
         assert needle in sc.NetworkCost.__doc__
     for needle in ("``counts``", "``convention``", "``constraints``", "``parts``"):
         assert needle in sc.Cost.__doc__
+
+
+def test_the_spec_metaclass_extends_pydantics():
+    from pydantic import BaseModel
+
+    from symcost._docs import SpecMeta
+
+    assert SpecMeta.__mro__[1] is type(BaseModel)

@@ -137,6 +137,8 @@ def test_committed_notebook_carries_small_outputs(path):
     sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "matplotlib.use(" not in sources and "Agg" not in sources
     assert not [o for o in _outputs(nb) if o.get("output_type") == "error"]
+    # re-running changes nothing but what changed (no timestamps)
+    assert not [c for c in nb.cells if "execution" in c.get("metadata", {})]
 
 
 def test_depthwise_separable_notebook_numbers(run):

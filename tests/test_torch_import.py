@@ -563,3 +563,18 @@ def test_an_attribute_that_computes_is_not_shape_plumbing():
     assert [p for p, _ in cost.uncosted] == ["getattr"]
     relu = next(r for r in cost.rows if r.kind == "relu")
     assert relu.cost.flops != 0
+
+
+def test_the_torch_under_test_is_in_the_extras_range():
+    """The 'torch' extra is a range, not a pin; these tests run on a torch inside it."""
+    from pathlib import Path
+
+    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11")
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml")
+                            .read_text())["project"]
+    (torch_req,) = [Requirement(r) for r in project["optional-dependencies"]["torch"]]
+    assert torch_req.name == "torch" and not str(torch_req.specifier).startswith("==")
+    assert Version(torch.__version__.split("+")[0]) in torch_req.specifier
