@@ -28,7 +28,7 @@ from .algebra import ratio
 from .conventions import convention_names, get_convention
 from .cost import bind_values
 from .errors import SpecFileError, SymcostError, SymcostWarning, UnboundDimensionError
-from .io import document_schema, dump, load_spec, spec_from_json, without_multiples
+from .io import document_schema, dump, load_document, without_multiples
 from .report import incomplete_message
 from .shapes import Shape
 
@@ -99,8 +99,8 @@ def _resolve(target: str, params: Mapping[str, str],
     if target.lstrip().startswith("{"):
         if params:
             raise SymcostError("--param applies to built-in networks only.")
-        spec, shape = spec_from_json(target, source="inline spec")
-        shape = input_shape or shape
+        doc = load_document(target, format="json")
+        spec, shape = doc.network, input_shape or doc.input
         if shape is None:
             raise SpecFileError("inline spec: no input shape. Give --input C=C_in H=H W=W.")
         return spec, shape
@@ -109,8 +109,8 @@ def _resolve(target: str, params: Mapping[str, str],
         if params:
             raise SymcostError("--param applies to built-in networks only; edit the file "
                                "instead.")
-        spec, shape = load_spec(path)
-        shape = input_shape or shape
+        doc = load_document(path)
+        spec, shape = doc.network, input_shape or doc.input
         if shape is None:
             raise SpecFileError(f"{path}: the document has no 'input' shape. Add "
                                 '"input": {"C": 3, "H": "H", "W": "W"} next to "network".')

@@ -24,6 +24,7 @@ import difflib
 import json
 import math
 import re
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -693,18 +694,27 @@ def _sentence(exc: SpecError) -> str:
 # ------------------------------------------------------------------------ the former API
 
 
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"symcost.{old} is deprecated and will be removed: use symcost.{new}, "
+                  "which declare the symbols so that a document loads as the same network.",
+                  DeprecationWarning, stacklevel=3)
+
+
 def spec_to_json(spec: Spec, *, input: Shape | None = None, indent: int | None = 2) -> str:
-    """Serialise a spec (and optionally its input shape) as a JSON document."""
-    return json.dumps(document(spec, input=input), indent=indent)
+    """Deprecated: use :func:`dump` (``sc.dump(net, input=x)``)."""
+    _deprecated("spec_to_json", "dump(network, input=shape)")
+    return json.dumps(to_document(spec, input=input), indent=indent)
 
 
 def document(spec: Spec, *, input: Shape | None = None) -> dict[str, Any]:
-    """The JSON-ready dict of a network document (see :func:`to_document`)."""
+    """Deprecated: use :func:`to_document`."""
+    _deprecated("io.document", "io.to_document")
     return to_document(spec, input=input)
 
 
 def spec_from_json(text: str | bytes, *, source: str = "document") -> tuple[Spec, Shape | None]:
-    """Read a JSON document (or a bare spec): returns ``(spec, input_shape_or_None)``."""
+    """Deprecated: use :func:`load_document` (``doc.network``, ``doc.input``)."""
+    _deprecated("spec_from_json", "load_document(text)")
     if isinstance(text, bytes):
         text = _decode(text, source)
     doc = _read_text(text, "json", source)
@@ -712,6 +722,7 @@ def spec_from_json(text: str | bytes, *, source: str = "document") -> tuple[Spec
 
 
 def load_spec(path: str | Path) -> tuple[Spec, Shape | None]:
-    """Read a network document (JSON, or YAML by its suffix) from a file."""
+    """Deprecated: use :func:`load_document` (``doc.network``, ``doc.input``)."""
+    _deprecated("load_spec", "load_document(path)")
     doc = load_document(Path(path))
     return doc.network, doc.input

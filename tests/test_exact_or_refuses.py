@@ -156,7 +156,7 @@ def check_case(shape_t, net_t, values):
             _, executed, _ = run(numeric, concrete)
             expected = executed
 
-    document = sc.spec_to_json(net, input=shape)
+    document = sc.dump(net, input=shape)
     status, cli_total = _cli_total(document, at)
     names = sorted(at)
     if expected is None:

@@ -189,7 +189,8 @@ def test_defect_02_a_conv_with_huge_powers_in_its_sizes_is_priced_promptly():
     doc = ('{"symcost":1,"symbols":{"C":{},"K":{},"W":{}},"input":{"C":"(C+1)**64",'
            '"H":"(K+1)**64","W":"W"},"network":{"kind":"conv2d","in_channels":"(C+1)**64",'
            '"out_channels":8,"kernel_size":3}}')
-    spec, shape = sc.spec_from_json(doc)
+    loaded = sc.load_document(doc)
+    spec, shape = loaded.network, loaded.input
     with watchdog():
         cost = spec.analyze(shape, "flops").total
         assert main(["report", doc, "--convention", "flops"]) == 0

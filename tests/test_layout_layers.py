@@ -70,8 +70,8 @@ def test_layer_scale_is_one_multiply_per_element_and_c_parameters():
 def test_zoo_networks_survive_json(name):
     entry = sc.zoo.get(name)
     net = entry.build()
-    text = sc.spec_to_json(net, input=entry.input(multiple=False))
-    back, shape = sc.spec_from_json(text)
+    doc = sc.load_document(sc.dump(net, input=entry.input(multiple=False)))
+    back, shape = doc.network, doc.input
     image = sc.Shape(C=3, H=224, W=224)
     assert back.cost(image, "flops").total.equals(net.cost(image, "flops").total)
     assert shape == entry.input(multiple=False)

@@ -109,8 +109,8 @@ def test_symbolic_channel_mismatch_is_deferred_to_evaluate():
 
 def test_network_json_round_trip_keeps_the_cost():
     net = sc.zoo.mobilenet_v1(0.5)
-    text = sc.spec_to_json(net, input=sc.Shape(C=3, H=H, W=W))
-    again, shape = sc.spec_from_json(text)
+    doc = sc.load_document(sc.dump(net, input=sc.Shape(C=3, H=H, W=W)))
+    again, shape = doc.network, doc.input
     assert again == net and shape == sc.Shape(C=3, H=H, W=W)
     assert again.cost(shape, "macs").total.macs == net.cost(shape, "macs").total.macs
 

@@ -76,7 +76,7 @@ def test_cli_params_and_json_files(tmp_path, capsys):
                  "W=224", "--convention", "macs", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["total"]["macs"] == 149_497_088
     doc = tmp_path / "net.json"
-    doc.write_text(sc.spec_to_json(sc.zoo.mobilenet_v1(), input=sc.Shape(C=3, H=H, W=W)))
+    doc.write_text(sc.dump(sc.zoo.mobilenet_v1(), input=sc.Shape(C=3, H=H, W=W)))
     assert main(["report", str(doc), "--at", "H=224", "W=224", "--convention", "macs"]) == 0
     assert "568,740,352" in capsys.readouterr().out
 

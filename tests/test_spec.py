@@ -51,7 +51,7 @@ def test_whole_network_is_one_json_document():
         sc.Residual(body=sc.ReLU(), shortcut=sc.Identity()),
         sc.Parallel(branches=[sc.Identity(), sc.Sigmoid()], merge="mul"),
         sc.Repeat(n="n_blocks", body=sc.ReLU())])
-    text = sc.spec_to_json(net)
-    again, _ = sc.spec_from_json(text)
+    text = sc.dump(net)
+    again = sc.load(text)
     assert again == net
     assert json.loads(text)["network"]["layers"][1]["merge"] == {"kind": "mul"}

@@ -38,7 +38,7 @@ def test_networks_are_valid_by_construction(net):
     res = net.cost(INPUT, "flops")
     values = res.evaluate()
     assert values.flops >= 0 and values.params >= 0
-    assert sc.spec_from_json(sc.spec_to_json(net))[0] == net
+    assert sc.load(sc.dump(net)) == net
 
 
 #: find the first example, without shrinking it (coverage, not a minimal witness)

@@ -88,7 +88,8 @@ def test_functional_calls_and_operators_are_tagged_by_source(imported):
 
 def test_imported_graph_round_trips_through_json(imported):
     _, graph = imported["functional"]
-    again, shape = sc.spec_from_json(sc.spec_to_json(graph, input=X))
+    doc = sc.load_document(sc.dump(graph, input=X))
+    again, shape = doc.network, doc.input
     assert again == graph
     assert again.cost(shape, "torch").total.equals(graph.cost(X, "torch").total)
 
