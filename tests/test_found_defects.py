@@ -677,3 +677,10 @@ def test_compare_conventions_at_checks_the_constraints():
     assert comparison.at(H=9, W=9).total_a == 8 * 3 * 25 * 25
     with pytest.raises(sc.ConstraintError, match="does not fit"):
         comparison.at(H=2, W=2)
+
+
+def test_defect_22_sizes_made_of_sizes_need_no_deferred_condition():
+    C = sc.dim("C")
+    layer = sc.Linear(in_features=C, out_features="C*D*7 + floor(D/2) + max(C, D)**2")
+    assert layer.cost(sc.Shape(C=C)).constraints == ()
+    assert sc.Linear(in_features=C, out_features="C - 1").cost(sc.Shape(C=C)).constraints
