@@ -83,6 +83,9 @@ def _expr(value: Any, metric: str, where: str) -> sympy.Expr:
 def ratio(a: Any, b: Any, *, metric: str = "macs") -> sympy.Expr:
     """The simplified ratio a/b of two formulas (or of one metric of two costs).
 
+    Formulas whose expansion would exceed :data:`MAX_EXPANDED_TERMS` terms are not
+    simplified (that could take hours): their exact quotient is returned as it is.
+
     >>> import symcost as sc
     >>> C_out, K = sc.dims("C_out K")
     >>> ratio(C_out * K**2 * 7, (K**2 + C_out) * 7)
@@ -91,6 +94,10 @@ def ratio(a: Any, b: Any, *, metric: str = "macs") -> sympy.Expr:
     num, den = _expr(a, metric, "ratio"), _expr(b, metric, "ratio")
     if den == 0:
         raise SymcostError(f"ratio: the denominator's {metric} is identically zero.")
+    if expansion_size(num) > MAX_EXPANDED_TERMS or expansion_size(den) > MAX_EXPANDED_TERMS:
+        # cancelling polynomials of hundreds of thousands of terms takes hours: the exact
+        # quotient, unsimplified
+        return num / den
     return sympy.factor(sympy.cancel(num / den))
 
 
@@ -103,6 +110,8 @@ def equivalent(a: Any, b: Any, *, metric: str = "macs") -> bool:
     diff = _expr(a, metric, "equivalent") - _expr(b, metric, "equivalent")
     if diff == 0:
         return True
+    if expansion_size(diff) > MAX_EXPANDED_TERMS:
+        return False  # too large to prove within bounds: "not proven"
     for step in (sympy.expand, sympy.cancel, sympy.simplify):
         diff = step(diff)
         if diff == 0:

@@ -684,3 +684,17 @@ def test_defect_22_sizes_made_of_sizes_need_no_deferred_condition():
     layer = sc.Linear(in_features=C, out_features="C*D*7 + floor(D/2) + max(C, D)**2")
     assert layer.cost(sc.Shape(C=C)).constraints == ()
     assert sc.Linear(in_features=C, out_features="C - 1").cost(sc.Shape(C=C)).constraints
+
+
+def test_defect_02_ratio_and_equivalent_of_huge_formulas_stay_bounded():
+    H, W, C = sc.dims("H W C")
+    big = (H + 1)**64 * (W + 1)**64 * (C + 1)**64
+    other = (H + 1)**64 * (W + 2)**64 * (C + 1)**64 + (H + W)**60
+    with watchdog():
+        quotient = sc.ratio(big, other)
+        assert sc.equivalent(big, other) is False  # not proven, promptly
+        status, out, _ = cli("ratio", EVIL, EVIL.replace("(W+1)**64", "(W+2)**64"),
+                             "--at", "H=1", "W=1", "C=1")
+    assert quotient == big / other
+    assert status == 0 and f"at H=1, W=1, C=1: {2**64}/{3**64}" in out
+    assert sc.ratio(C * H * 9, (C + 9) * H) == 9 * C / (C + 9)  # small ones still simplify
