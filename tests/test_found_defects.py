@@ -698,3 +698,21 @@ def test_defect_02_ratio_and_equivalent_of_huge_formulas_stay_bounded():
     assert quotient == big / other
     assert status == 0 and f"at H=1, W=1, C=1: {2**64}/{3**64}" in out
     assert sc.ratio(C * H * 9, (C + 9) * H) == 9 * C / (C + 9)  # small ones still simplify
+
+
+def test_defect_21_a_functional_linear_with_module_parameters_is_costed():
+    torch = pytest.importorskip("torch")
+
+    class Head(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.zeros(8, 3))
+            self.bias = torch.nn.Parameter(torch.zeros(8))
+
+        def forward(self, x):
+            return torch.nn.functional.linear(x, self.weight, self.bias)
+
+    x = sc.Shape(N="N", C=3)
+    result = sc.from_torch(Head(), x).cost(x, "macs")
+    assert result.uncosted == []
+    assert result.total.macs == 24 * sc.dim("N") and result.total.params == 32

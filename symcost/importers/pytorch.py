@@ -854,6 +854,30 @@ def _functional_layer_norm(b, args, kwargs):
     return _Op(spec, [x])
 
 
+def _functional_linear(b, args, kwargs):
+    """``F.linear(x, weight, bias)`` with parameters read from the module: a Linear whose
+    features come from the input's last axis and the weight's size."""
+    x = args[0] if args else None
+    weight = _kw(args, kwargs, 1, "weight")
+    bias = _kw(args, kwargs, 2, "bias")
+    if not isinstance(x, _Tensor) or not isinstance(weight, _Param) or \
+            not x.shape.last.is_Integer or (bias is not None and not isinstance(bias, _Param)):
+        return None
+    if any(isinstance(p, _Param) and p.target in b.used_params for p in (weight, bias)):
+        return None  # shared with another op: keep it visible as unmapped
+    in_features = int(x.shape.last)
+    if weight.numel % in_features:
+        return None
+    out_features = weight.numel // in_features
+    if bias is not None and bias.numel != out_features:
+        return None
+    for p in (weight, bias):
+        if isinstance(p, _Param):
+            b.used_params.add(p.target)
+    return _Op(Linear(in_features=in_features, out_features=out_features,
+                      bias=bias is not None), [x])
+
+
 def _activation(cls, **fixed):
     return _single(lambda shape, rest, kwargs: cls(**fixed))
 
@@ -885,6 +909,7 @@ _FUNCTIONS = {
     "pad": _single(_pad), "transpose": _single(_transpose), "t": _single(_transpose),
     "cat": _cat, "concat": _cat, "matmul": _matmul, "bmm": _matmul,
     "permute": _single(_permute), "layer_norm": _functional_layer_norm,
+    "linear": _functional_linear,
     "stochastic_depth": _single(lambda s, r, k: StochasticDepth(
         p=float(_kw(r, k, 0, "p")), mode=_kw(r, k, 1, "mode", "row"))),
 }
