@@ -93,6 +93,19 @@ def _resolve(target: str, params: Mapping[str, str],
     if not target.strip():
         raise SymcostError("no network given: name a built-in network (symcost list) or a "
                            "JSON/YAML document.")
+    if target == "-":  # a document on standard input
+        from .io import MAX_DOCUMENT_BYTES, load_document
+
+        if params:
+            raise SymcostError("--param applies to built-in networks only.")
+        doc = load_document(sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1))
+        shape = input_shape or doc.input
+        if shape is None:
+            raise SpecFileError("standard input: the document has no 'input' shape.")
+        if _off_lattice(shape, values):
+            spec, plain = without_multiples(doc.network, shape)
+            return spec, plain or shape
+        return doc.network, shape
     if target.lstrip().startswith("{"):
         if params:
             raise SymcostError("--param applies to built-in networks only.")
@@ -197,8 +210,8 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="symcost", description="Exact, closed-form cost formulas for neural networks.")
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("report", help="per-layer cost report of a network")
-    rep.add_argument("network", help="a built-in name (see 'symcost list') or a JSON/YAML "
-                     "network document")
+    rep.add_argument("network", help="a built-in name (see 'symcost list'), a JSON/YAML "
+                     "network document, or - to read one from standard input")
     rep.add_argument("--at", nargs="+", default=[], metavar="NAME=INT",
                      help="evaluate at these values (e.g. H=224 W=224); without it the "
                           "report shows closed forms")

@@ -716,3 +716,13 @@ def test_defect_21_a_functional_linear_with_module_parameters_is_costed():
     result = sc.from_torch(Head(), x).cost(x, "macs")
     assert result.uncosted == []
     assert result.total.macs == 24 * sc.dim("N") and result.total.params == 32
+
+
+def test_defect_33_report_reads_a_document_from_standard_input(monkeypatch):
+    import io as _io
+
+    doc = sc.dump(sc.Conv2d(in_channels=3, out_channels=8, kernel_size=3),
+                  input=sc.Shape(C=3, H="H", W="W"))
+    monkeypatch.setattr("sys.stdin", _io.TextIOWrapper(_io.BytesIO(doc.encode())))
+    status, out, _ = cli("report", "-", "--at", "H=5", "W=5", "--convention", "macs")
+    assert status == 0 and f"{8 * 27 * 9:,}" in out
