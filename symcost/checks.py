@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import sympy
 
+from .dims import increasing
 from .errors import ConstraintError, SpecError
 
 __all__ = ["Constraint", "require", "divides", "decide", "size_conditions"]
@@ -98,10 +99,16 @@ def divides(divisor: sympy.Expr, dividend: sympy.Expr) -> sympy.Basic:
 @functools.lru_cache(maxsize=16384)
 def _size_verdicts(expr: sympy.Expr, lower: int) -> tuple[bool | None, bool | None]:
     """Is ``expr`` at least ``lower``, is it a whole number: True, False or None (open)."""
-    try:
-        at_least = decide(expr >= lower)
-    except TypeError:  # a comparison sympy cannot form (a non-real value)
-        at_least = False
+    if increasing(expr) and expr.xreplace({s: sympy.Integer(1) for s in
+                                            expr.free_symbols}) >= lower:
+        # a cheap proof for the common case (sums of products of sizes), where sympy's
+        # relational machinery is slow on large sums and often cannot decide
+        at_least: bool | None = True
+    else:
+        try:
+            at_least = decide(expr >= lower)
+        except TypeError:  # a comparison sympy cannot form (a non-real value)
+            at_least = False
     whole = expr.is_integer
     return at_least, (None if whole is None else bool(whole))
 

@@ -28,7 +28,7 @@ from .algebra import ratio
 from .conventions import convention_names, get_convention
 from .cost import bind_values
 from .errors import SpecFileError, SymcostError, SymcostWarning, UnboundDimensionError
-from .io import document_schema, dump, load_document, without_multiples
+from .io import MAX_DOCUMENT_BYTES, document_schema, dump, load_document, without_multiples
 from .report import incomplete_message
 from .shapes import Shape
 
@@ -96,6 +96,17 @@ def _resolve(target: str, params: Mapping[str, str],
     if not target.strip():
         raise SymcostError("no network given: name a built-in network (symcost list) or a "
                            "JSON/YAML document.")
+    if target == "-":  # a document on standard input
+        if params:
+            raise SymcostError("--param applies to built-in networks only.")
+        doc = load_document(sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1))
+        shape = input_shape or doc.input
+        if shape is None:
+            raise SpecFileError("standard input: the document has no 'input' shape.")
+        if _off_lattice(shape, values):
+            spec, plain = without_multiples(doc.network, shape)
+            return spec, plain or shape
+        return doc.network, shape
     if target.lstrip().startswith("{"):
         if params:
             raise SymcostError("--param applies to built-in networks only.")
@@ -229,8 +240,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    "symcost report resnet50 --depth 2 --format markdown  # closed forms\n"
                    "symcost report mobilenet_v1 --at H=224 --format latex --numbers si "
                    "--caption 'MobileNetV1' --label tab:mnv1")
-    rep.add_argument("network", help="a built-in name (see 'symcost list') or a JSON/YAML "
-                     "network document")
+    rep.add_argument("network", help="a built-in name (see 'symcost list'), a JSON/YAML "
+                     "network document, or - to read one from standard input")
     rep.add_argument("--at", nargs="+", default=[], metavar="NAME=INT",
                      help="evaluate at these values (e.g. H=224 W=224; W follows H when "
                           "only H is given); without it the report shows closed forms")

@@ -225,7 +225,9 @@ class _Converter:
             value = node.value
             if isinstance(value, bool) or not isinstance(value, int):
                 raise self.fail(f"the literal {value!r}")
-            spelled = ast.get_source_segment(self.source, node) or ""
+            # the source is one line (printable text): slice it, as get_source_segment
+            # would after splitting the whole text into lines for every literal
+            spelled = self.source[node.col_offset:node.end_col_offset or node.col_offset]
             if not spelled.isdigit():  # 0x1F, 0o17, 0b11, 1_000: decimal digits only
                 raise self.fail(f"the literal {spelled!r} (write integers in decimal)")
             if len(str(value)) > MAX_INT_DIGITS:
@@ -335,9 +337,25 @@ def as_expr(value: Any, *, where: str = "size", allow_zero: bool = False) -> sym
         if expr < lower:
             need = "non-negative" if allow_zero else "positive (at least 1)"
             raise DimensionError(f"{where}: must be {need} (given {expr}).")
-    elif (expr < lower) is sympy.true:
+    elif not increasing(expr) and (expr < lower) is sympy.true:  # sizes of sizes: >= 1
         raise DimensionError(f"{where}: {expr} is below {lower} for every value of its symbols.")
     return expr
+
+
+def increasing(expr: sympy.Basic) -> bool:
+    """True when ``expr`` never decreases as any of its symbols grows, and every symbol is
+    a positive integer: sums and products of such symbols and positive numbers, their
+    powers, floors, ceilings, minima and maxima. Its least value is then at all symbols 1."""
+    if expr.is_Symbol:
+        return bool(expr.is_integer and expr.is_positive)
+    if expr.is_Number:
+        return bool(expr.is_positive)
+    if expr.is_Pow:
+        return bool(expr.exp.is_Integer and expr.exp > 0 and increasing(expr.base))
+    if isinstance(expr, (sympy.Add, sympy.Mul, sympy.floor, sympy.ceiling, sympy.Min,
+                         sympy.Max)):
+        return all(increasing(a) for a in expr.args)
+    return False
 
 
 def _adopt(value: sympy.Basic, where: str) -> sympy.Expr:

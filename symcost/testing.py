@@ -50,6 +50,10 @@ def _as_expr(value: Any, what: str) -> sympy.Expr:
 
 
 def _simplified(expr: sympy.Expr) -> sympy.Expr:
+    from .algebra import MAX_EXPANDED_TERMS, expansion_size
+
+    if expansion_size(expr) > MAX_EXPANDED_TERMS:
+        return expr  # too large to simplify within bounds: shown as it is
     out = sympy.factor(sympy.cancel(sympy.expand(expr)))
     return out if sympy.count_ops(out) <= sympy.count_ops(expr) else expr
 

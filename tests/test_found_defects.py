@@ -678,3 +678,52 @@ def test_compare_conventions_at_checks_the_constraints():
     assert comparison.at(H=9, W=9).total_a == 8 * 3 * 25 * 25
     with pytest.raises(sc.ConstraintError, match="does not fit"):
         comparison.at(H=2, W=2)
+
+
+def test_defect_22_sizes_made_of_sizes_need_no_deferred_condition():
+    C = sc.dim("C")
+    layer = sc.Linear(in_features=C, out_features="C*D*7 + floor(D/2) + max(C, D)**2")
+    assert layer.cost(sc.Shape(C=C)).constraints == ()
+    assert sc.Linear(in_features=C, out_features="C - 1").cost(sc.Shape(C=C)).constraints
+
+
+def test_defect_02_ratio_and_equivalent_of_huge_formulas_stay_bounded():
+    H, W, C = sc.dims("H W C")
+    big = (H + 1)**64 * (W + 1)**64 * (C + 1)**64
+    other = (H + 1)**64 * (W + 2)**64 * (C + 1)**64 + (H + W)**60
+    with watchdog():
+        quotient = sc.ratio(big, other)
+        assert sc.equivalent(big, other) is False  # not proven, promptly
+        status, out, _ = cli("ratio", EVIL, EVIL.replace("(W+1)**64", "(W+2)**64"),
+                             "--at", "H=1", "W=1", "C=1")
+    assert quotient == big / other
+    assert status == 0 and f"at H=1, W=1, C=1: {2**64}/{3**64}" in out
+    assert sc.ratio(C * H * 9, (C + 9) * H) == 9 * C / (C + 9)  # small ones still simplify
+
+
+def test_defect_21_a_functional_linear_with_module_parameters_is_costed():
+    torch = pytest.importorskip("torch")
+
+    class Head(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.zeros(8, 3))
+            self.bias = torch.nn.Parameter(torch.zeros(8))
+
+        def forward(self, x):
+            return torch.nn.functional.linear(x, self.weight, self.bias)
+
+    x = sc.Shape(N="N", C=3)
+    result = sc.from_torch(Head(), x).cost(x, "macs")
+    assert result.uncosted == []
+    assert result.total.macs == 24 * sc.dim("N") and result.total.params == 32
+
+
+def test_defect_33_report_reads_a_document_from_standard_input(monkeypatch):
+    import io as _io
+
+    doc = sc.dump(sc.Conv2d(in_channels=3, out_channels=8, kernel_size=3),
+                  input=sc.Shape(C=3, H="H", W="W"))
+    monkeypatch.setattr("sys.stdin", _io.TextIOWrapper(_io.BytesIO(doc.encode())))
+    status, out, _ = cli("report", "-", "--at", "H=5", "W=5", "--convention", "macs")
+    assert status == 0 and f"{8 * 27 * 9:,}" in out

@@ -3,7 +3,8 @@
 Random expressions (large powers, products, nested floors and ceilings, min/max, exact
 divisions) go into layer fields, input axes and Custom counts, and random chains of
 ceil-mode pools (whose output sizes used to double per layer) are costed. Each case must be
-costed, evaluated and lambdified at small values, or refused with a SymcostError. A
+costed, printed, put in a ratio, evaluated and lambdified at small values, or refused with
+a SymcostError. A
 watchdog far above the expected time turns a hang into a failure without making the test
 depend on the machine's speed; the time of each case is recorded, and ``-m slow -s`` prints
 the slowest.
@@ -86,6 +87,9 @@ def run_case(shape, spec, convention, values) -> str:
             result = network.analyze(sc.Shape(**shape), convention)
         except sc.SymcostError:
             return "refused"
+        result.to_text()  # the report prints every formula
+        if result.total.flops != 0:
+            sc.ratio(result.total, result.total.map(lambda e: 2 * e), metric="flops")
         symbols = {s.name for s in result.total.free_symbols}
         at = {k: v for k, v in values.items() if k in symbols}
         try:
