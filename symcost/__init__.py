@@ -45,7 +45,8 @@ from .layers.reshape import (
 )
 from .layers.scale import LayerScale
 from .layers.resample import Upsample
-from .network import Graph, GraphNode, NetworkCost, Parallel, Repeat, Residual, Sequential
+from .containers import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
+from .results import NetworkCost
 from .spec import AnyLayer
 from .io import dump, load, load_document, load_spec, spec_from_json, spec_to_json
 from .compare import compare_conventions

@@ -21,7 +21,7 @@ def _hypothesis_setup_hook() -> None:
     """Register symcost's type strategies with hypothesis (idempotent)."""
     from hypothesis import strategies as st
 
-    from .network import Graph, Parallel, Repeat, Residual, Sequential
+    from .containers import Graph, Parallel, Repeat, Residual, Sequential
     from .shapes import Shape
     from .spec import LAYER_TYPES, MERGE_TYPES
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import sympy
 
+from .containers import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
 from .errors import SymcostError
 from .layers.activation import ACTIVATION_TYPES
 from .layers.base import Spec, where_of
@@ -37,7 +38,6 @@ from .layers.conv import Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv
 from .layers.linear import Linear
 from .layers.merge import Merge
 from .layers.norm import BatchNorm2d
-from .network import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
 from .shapes import Shape
 from .spec import LAYER_TYPES
 

@@ -44,11 +44,12 @@ from pydantic.json_schema import GenerateJsonSchema
 from ._docs import without_fields
 from .dims import _check_name, declared, dim, dim_to_json, is_dim, multiple_of
 from .errors import DimensionError, SpecError, SpecFileError
-from .layers.base import Spec, reraise_validation
+from .layers.base import Spec
 from .layers.custom import AXES as CUSTOM_AXES
 from .layers.custom import Custom
 from .shapes import Shape
 from .spec import AnyLayer, spec_adapter
+from .validation import reraise_validation
 
 __all__ = ["load", "dump", "load_document", "Document", "NetworkDocument", "SymbolDeclaration",
            "document_schema", "spec_to_json", "spec_from_json", "load_spec", "document",

@@ -96,7 +96,7 @@ def _evaluated_rows(result, depth: int | None):
 
 def plot_breakdown(result, *, depth: int = 1, metric: str = "macs", ax=None):
     """Horizontal bars of ``metric`` per layer (rows down to ``depth``) of an evaluated
-    network (:class:`~symcost.network.NetworkValues`). Returns the Axes."""
+    network (:class:`~symcost.results.NetworkValues`). Returns the Axes."""
     check_metric(metric, "plot_breakdown")
     rows = [(r, v) for r, v in _evaluated_rows(result, depth) if r.depth == depth or
             (r.depth < depth and r.leaf)]

@@ -17,11 +17,21 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
+from .conventions import get_convention
+from .cost import check_metric
+from .dims import multiple_of
 from .errors import SymcostError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # typing_extensions comes with pydantic; needed by the type checker only
+    from typing_extensions import TypeIs
+
     from .cost import Cost
-    from .network import NetworkCost, NetworkValues
+    from .results import NetworkCost, NetworkValues
+
+
+def _evaluated(result: Any) -> TypeIs[NetworkValues]:
+    """Whether a result holds numbers (a NetworkValues) rather than formulas."""
+    return bool(getattr(result, "evaluated", False))
 
 __all__ = ["Reportable", "cost_latex", "text_table", "markdown_table", "latex_table",
            "json_report", "html_table", "csv_table", "dataframe", "latex_macros",
@@ -56,8 +66,6 @@ def flops_meaning(convention: str) -> str:
     """One line saying what the FLOPs figure counts under ``convention``."""
     if convention in FLOPS_MEANING:
         return FLOPS_MEANING[convention]
-    from .conventions import get_convention
-
     return f"FLOPs as convention {convention!r} prices them: {get_convention(convention).summary}"
 
 
@@ -69,8 +77,6 @@ def validity(symbols: Iterable[sympy.Basic]) -> str:
     >>> validity([sc.dim("W", multiple_of=32), sc.dim("H", multiple_of=32), sc.dim("N")])
     'H, W multiples of 32'
     """
-    from .dims import multiple_of
-
     by_multiple: dict[int, list[str]] = {}
     for s in symbols:
         m = multiple_of(s)
@@ -209,15 +215,13 @@ class TableRow:
 def table_rows(result: NetworkCost | NetworkValues, depth: int | None = None
                ) -> tuple[list[TableRow], TableRow]:
     """Rows down to ``depth`` and the total row, for a symbolic or evaluated result."""
-    from .network import NetworkValues
-
     rows: list[TableRow] = []
     net = _network(result)
     if depth is not None and net.spec.kind == "graph" and all(
             r.depth <= 1 for r in net.rows):
         every, total = table_rows(result, None)
         return _by_module(every, depth), total
-    if isinstance(result, NetworkValues):
+    if _evaluated(result):
         for row, values, shape in result.rows:
             if depth is None or row.depth <= depth:
                 rows.append(TableRow(row.path or "(network)", row.kind, row.depth,
@@ -281,9 +285,7 @@ def _cell(value: Any) -> str:
 
 
 def _network(result) -> NetworkCost:
-    from .network import NetworkValues
-
-    return result.network if isinstance(result, NetworkValues) else result
+    return result.network if _evaluated(result) else result
 
 
 def total_label(result) -> str:
@@ -294,9 +296,7 @@ def total_label(result) -> str:
 
 def _conditions(result) -> str:
     """The closed forms' validity condition (symbolic results only: numbers are exact)."""
-    from .network import NetworkValues
-
-    if isinstance(result, NetworkValues):
+    if _evaluated(result):
         return ""
     return validity_note(result._total.free_symbols)
 
@@ -304,12 +304,10 @@ def _conditions(result) -> str:
 def _header(result) -> list[str]:
     """Title, then the values (evaluated), the validity condition (closed forms) and what
     FLOPs mean, one per line."""
-    from .network import NetworkValues
-
     net = _network(result)
     title = net.spec.name or net.spec.kind
     lines = [f"{title} on input {net.input}, convention {net.convention!r}"]
-    if isinstance(result, NetworkValues) and result.values:
+    if _evaluated(result) and result.values:
         lines.append("at " + ", ".join(f"{k}={v}" for k, v in result.values.items()))
     conditions = _conditions(result)
     if conditions:
@@ -459,9 +457,6 @@ def _latex_shape(text: str) -> str:
 
 
 def _check_metrics(metrics: Sequence[str], where: str) -> list[str]:
-    from .cost import check_metric
-    from .errors import SymcostError
-
     if isinstance(metrics, str):
         metrics = [metrics]
     if not metrics:
@@ -585,17 +580,15 @@ def json_report(result: NetworkCost | NetworkValues, depth: int | None = None) -
     ``uncosted`` and grouped by reason in ``uncosted_groups``); ``valid_for`` is the
     condition the closed forms rely on (``"H, W multiples of 32"``, null when none).
     """
-    from .network import NetworkValues
-
-    net = result.network if isinstance(result, NetworkValues) else result
+    net = result.network if _evaluated(result) else result
     rows, total = table_rows(result, depth)
     doc = {
         "network": net.spec.name or net.spec.kind,
         "input": {k: _json_value(v) for k, v in net.input.axes().items()},
         "convention": net.convention,
-        "values": result.values if isinstance(result, NetworkValues) else None,
+        "values": result.values if _evaluated(result) else None,
         "valid_for": (validity(net._total.free_symbols) or None
-                      if not isinstance(result, NetworkValues) else None),
+                      if not _evaluated(result) else None),
         "flops_mean": flops_meaning(net.convention),
         "incomplete": bool(net.uncosted),
         "total": {m: _json_value(v) for m, v in total.values.items()},
@@ -614,10 +607,8 @@ def html_table(result: NetworkCost | NetworkValues, depth: int | None = 2) -> st
     closed-form total, then rows indented by depth, numbers right-aligned with grouped
     digits, the total last (marked INCOMPLETE, with the uncosted reasons, when layers were
     left out)."""
-    from .network import NetworkValues
-
     rows, total = table_rows(result, depth)
-    numeric = isinstance(result, NetworkValues)
+    numeric = _evaluated(result)
     right = ' style="text-align:right"'
     head = "".join(f"<th{right if i >= 3 else ''}>{h}</th>" for i, h in enumerate(
         ["layer", "kind", "output", *(_METRIC_LABELS[m] for m in _TABLE_METRICS)]
@@ -738,9 +729,7 @@ def latex_macros(result: NetworkCost | NetworkValues, prefix: str | None = None,
     ``depth`` ≥ 1 also per row down to that depth. Symbolic results give the formula in
     ``\\ensuremath``. ``prefix`` defaults to the network's name, made a valid TeX name.
     """
-    from .network import NetworkValues
-
-    net = result.network if isinstance(result, NetworkValues) else result
+    net = result.network if _evaluated(result) else result
     base = macro_name(prefix if prefix is not None else (net.spec.name or net.spec.kind))
     rows, total = table_rows(result, depth if depth > 0 else 0)
     lines = [f"% symcost: {line}" for line in _header(result)]

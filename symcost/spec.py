@@ -10,6 +10,7 @@ from typing import Annotated, Union
 
 from pydantic import Field, TypeAdapter
 
+from .containers import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
 from .layers.activation import (
     ELU,
     GELU,
@@ -24,7 +25,7 @@ from .layers.activation import (
     Softmax,
     Tanh,
 )
-from .layers.base import Spec, register_tags
+from .layers.base import Spec
 from .layers.conv import (
     Conv1d,
     Conv2d,
@@ -63,7 +64,7 @@ from .layers.reshape import (
     StochasticDepth,
 )
 from .layers.scale import LayerScale
-from .network import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
+from .validation import register_kinds
 
 __all__ = ["AnyLayer", "GraphOp", "LAYER_TYPES", "CONTAINER_TYPES", "MERGE_TYPES",
            "kind_classes", "spec_adapter"]
@@ -87,7 +88,7 @@ AnyLayer = Annotated[
     Field(discriminator="kind"),
 ]
 
-#: What a :class:`~symcost.network.GraphNode` applies: any spec, or a merge of several inputs.
+#: What a :class:`~symcost.containers.GraphNode` applies: any spec, or a merge of several inputs.
 GraphOp = Annotated[
     Union[(*LAYER_TYPES, *CONTAINER_TYPES, *MERGE_TYPES)],  # type: ignore[valid-type]
     Field(discriminator="kind"),
@@ -105,7 +106,7 @@ def kind_classes() -> dict[str, type[Spec]]:
             for cls in (*LAYER_TYPES, *CONTAINER_TYPES, *MERGE_TYPES)}
 
 
-register_tags(set(kind_classes()))
+register_kinds(kind_classes())
 
 _ADAPTER: TypeAdapter = TypeAdapter(AnyLayer)
 

@@ -36,6 +36,7 @@ except ImportError as exc:  # pragma: no cover - hypothesis is installed with th
     raise ImportError("symcost.strategies needs hypothesis: pip install "
                       "'symcost[hypothesis]'.") from exc
 
+from .containers import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
 from .conventions import Convention, convention_names, get_convention
 from .dims import dim, multiple_of
 from .layers import activation as _act
@@ -49,7 +50,6 @@ from .layers.custom import Custom
 from .layers.linear import Linear
 from .layers.resample import Upsample
 from .layers.scale import LayerScale
-from .network import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
 from .shapes import Shape
 from .spec import LAYER_TYPES
 

@@ -901,7 +901,7 @@ def execute(spec, x: np.ndarray, ctx: Context):
 
     Returns (output, reference): ``reference(torch, input values)`` recomputes the output
     from plain float inputs with torch (the same random parameters)."""
-    from symcost.network import Graph, Parallel, Repeat, Residual, Sequential
+    from symcost.containers import Graph, Parallel, Repeat, Residual, Sequential
 
     if isinstance(spec, (Sequential, Repeat)):  # a Repeat is its body n times in a chain
         refs = []

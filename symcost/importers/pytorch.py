@@ -1,4 +1,4 @@
-"""From a ``torch.nn.Module`` to a symcost :class:`~symcost.network.Graph`.
+"""From a ``torch.nn.Module`` to a symcost :class:`~symcost.containers.Graph`.
 
 :func:`from_torch` traces the module with ``torch.fx`` and maps every node of the trace —
 module calls, functional calls, tensor methods and Python operators — to a symcost spec.
@@ -7,7 +7,7 @@ so the result's cost is a formula in the dims the user named (``H``, ``W``, ``N`
 
 How the trace becomes a graph:
 
-* every operation becomes one :class:`~symcost.network.GraphNode`, named by its module path
+* every operation becomes one :class:`~symcost.containers.GraphNode`, named by its module path
   (``layer1.0.conv1``); a functional call or operator is named after the module whose
   ``forward`` made it (``layer1.0.add``). A module called a second time is named as torch
   names it (``block@1``), is costed again, and ``shares`` the parameters of its first call;
@@ -48,6 +48,7 @@ from typing import Any
 
 import sympy
 
+from ..containers import Graph, GraphNode, Sequential
 from ..dims import _MultipleDim
 from ..errors import SymcostError, TorchImportError
 from ..layers import activation as act
@@ -78,7 +79,6 @@ from ..layers.reshape import (
     Reshape,
     StochasticDepth,
 )
-from ..network import Graph, GraphNode, Sequential
 from ..shapes import Shape
 
 __all__ = ["from_torch"]
@@ -91,7 +91,7 @@ MAX_SAMPLE_ELEMENTS = 2**27
 
 def from_torch(module, input: Shape, *, strict: bool = False, sample: dict | None = None,
                leaf_modules: tuple = ()) -> Graph:
-    """Import a ``torch.nn.Module`` as a symcost :class:`~symcost.network.Graph`.
+    """Import a ``torch.nn.Module`` as a symcost :class:`~symcost.containers.Graph`.
 
     ``input`` is the symbolic input shape, e.g. ``Shape(N=1, C=3, H="H", W="W")``.
     ``strict=True`` raises :class:`~symcost.TorchImportError` listing every operation that

@@ -1,10 +1,9 @@
-"""What every spec shares: the pydantic base, the census a layer reports, the analysis tree,
-and the translation of pydantic's validation errors into symcost's messages."""
+"""What every spec shares: the pydantic base, the census a layer reports and the analysis
+tree (pydantic's validation errors are put into symcost's words by
+:mod:`symcost.validation`)."""
 
 from __future__ import annotations
 
-import contextlib
-import difflib
 import functools
 import typing
 from collections.abc import Iterator, Mapping
@@ -12,20 +11,21 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import sympy
-from pydantic import BaseModel, ConfigDict, ValidationError, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
 
 from .._docs import SpecMeta
 from ..checks import Constraint, require, size_conditions
 from ..counts import OpCounts
 from ..dims import SizeField
-from ..errors import ShapeMismatchError, SpecError, SymcostError
+from ..errors import ShapeMismatchError, SpecError
 from ..shapes import Shape
+from ..validation import reraise_validation
 
 if TYPE_CHECKING:
     from ..conventions import Convention
     from ..cost import Cost
 
-__all__ = ["Spec", "Layer", "Census", "Node", "reraise_validation", "where_of",
+__all__ = ["Spec", "Layer", "Census", "Node", "where_of",
            "match_channels", "with_family", "check_axes"]
 
 _ZERO = sympy.Integer(0)
@@ -154,8 +154,8 @@ class Spec(BaseModel, metaclass=SpecMeta):
 
     def analyze(self, shape: Shape, convention: str | Convention = "seed", *,
                 bytes_per_element: int = 4):
-        """Shapes, per-layer costs and total: a :class:`~symcost.network.NetworkCost`."""
-        from ..network import NetworkCost
+        """Shapes, per-layer costs and total: a :class:`~symcost.results.NetworkCost`."""
+        from ..results import NetworkCost
 
         return NetworkCost.build(self, shape, convention, bytes_per_element=bytes_per_element)
 
@@ -348,121 +348,3 @@ def match_channels(given: sympy.Expr, expected: sympy.Expr, *, where: str,
                                     f"{expected}. Set {field} to match the previous layer's "
                                     "output"),
                    error=ShapeMismatchError)
-
-
-# ---------------------------------------------------------------------- error translation
-
-
-@contextlib.contextmanager
-def reraise_validation(kind: str, data: Mapping[str, Any],
-                       cls: type | None = None) -> Iterator[None]:
-    """Turn pydantic's ValidationError into a SpecError naming layer, field and value."""
-    try:
-        yield
-    except ValidationError as exc:
-        raise _spec_error(kind, exc, data, cls) from None
-
-
-def _spec_error(kind: str, exc: ValidationError, data: Mapping[str, Any],
-                cls: type | None) -> SpecError:
-    errors = exc.errors(include_url=False)
-    # prefer the error carrying one of our own exceptions: it has the best message
-    ours = [e for e in errors if isinstance((e.get("ctx") or {}).get("error"), SymcostError)]
-    extra = [e for e in errors if e["type"] == "extra_forbidden"]
-    first = (ours or extra or errors)[0]
-    loc = [p for p in first["loc"] if not (isinstance(p, str) and _is_union_tag(p))]
-    original = (first.get("ctx") or {}).get("error")
-    layer = kind
-    field_name: str | None
-    if isinstance(original, SpecError) and original.field:
-        field_name = original.field
-        if loc:
-            field_name = _loc_text(loc) + "." + field_name if loc[-1] != field_name else \
-                _loc_text(loc)
-        detail = original.detail
-        layer = original.layer or kind
-    else:
-        field_name = _loc_text(loc) if loc else None
-        if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            field_name = f"{field_name}.kind" if field_name else "kind"
-        detail = _detail(first, original, data, cls)
-    if isinstance(original, SpecError) and original.layer and not loc:
-        layer = original.layer
-    error_type = type(original) if isinstance(original, SpecError) else SpecError
-    return error_type(detail, layer=layer, field=field_name, value=first.get("input"))
-
-
-def _is_union_tag(part: str) -> bool:
-    # pydantic inserts the tag of a discriminated union member, or a type description
-    return "[" in part or part in _KNOWN_TAGS or part.startswith(("function-", "literal"))
-
-
-_KNOWN_TAGS: set[str] = set()
-
-
-def register_tags(tags: set[str]) -> None:
-    """Kinds that pydantic may insert into error locations (set by the spec union)."""
-    _KNOWN_TAGS.update(tags)
-
-
-def _loc_text(loc: list) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (("." if out else "") + str(part))
-    return out
-
-
-def _detail(error: Mapping[str, Any], original: object, data: Mapping[str, Any],
-            cls: type | None) -> str:
-    etype = error["type"]
-    given = error.get("input")
-    if etype == "extra_forbidden":
-        bad = str(error["loc"][-1])
-        allowed = _allowed_fields(error, data, cls)
-        near = difflib.get_close_matches(bad, allowed, n=1)
-        hint = f" Did you mean {near[0]}?" if near else (
-            " Known fields: " + ", ".join(allowed) + "." if allowed else "")
-        return f"unknown field.{hint}"
-    if etype == "union_tag_invalid":
-        ctx = error.get("ctx") or {}
-        tag = str(ctx.get("tag"))
-        kinds = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
-        near = difflib.get_close_matches(tag.lower(), kinds, n=1, cutoff=0.5)
-        hint = f" Did you mean {near[0]}?" if near else " Known kinds: " + ", ".join(kinds) + "."
-        return f"unknown kind {tag!r}.{hint}"
-    if etype == "union_tag_not_found":
-        return ("no 'kind'. Every spec names its kind, e.g. {'kind': 'conv2d', ...} "
-                "(see symcost.spec.kind_classes()).")
-    if etype == "missing":
-        return f"this field is required. Give {error['loc'][-1]}=..."
-    if isinstance(original, SymcostError):
-        text = str(original)
-        for prefix in ("size: ",):
-            if text.startswith(prefix):
-                text = text[len(prefix):]
-        return text
-    msg = error["msg"]
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    return f"{msg} (given {given!r})."
-
-
-def _allowed_fields(error: Mapping[str, Any], data: Mapping[str, Any],
-                    top: type | None) -> list[str]:
-    from ..spec import kind_classes
-
-    kinds = kind_classes()
-    loc = error["loc"]
-    # the enclosing dict's kind tells which model's fields are allowed
-    node: Any = data
-    for part in loc[:-1]:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            node = None
-            break
-    kind = node.get("kind") if isinstance(node, Mapping) else data.get("kind")
-    cls = kinds.get(kind) if isinstance(kind, str) else None
-    if cls is None and len(loc) == 1:
-        cls = top
-    return sorted(cls.model_fields) if cls else []

@@ -12,12 +12,12 @@ poolings, adaptive average pooling to 6×6 and three biased linear layers
 
 from __future__ import annotations
 
+from ..containers import Sequential
 from ..layers.activation import ReLU
 from ..layers.conv import Conv2d
 from ..layers.linear import Linear
 from ..layers.pool import AdaptiveAvgPool2d, MaxPool2d
 from ..layers.reshape import Dropout, Flatten
-from ..network import Sequential
 
 __all__ = ["MODELS", "alexnet"]
 

@@ -12,13 +12,13 @@ from fractions import Fraction
 
 import sympy
 
+from ..containers import Residual, Sequential
 from ..errors import SpecError
 from ..layers.activation import ReLU, Sigmoid
 from ..layers.base import Layer, Spec
 from ..layers.conv import Conv2d, DepthwiseConv2d, PointwiseConv2d
 from ..layers.norm import BatchNorm2d
 from ..layers.pool import AdaptiveAvgPool2d
-from ..network import Residual, Sequential
 from ..shapes import pair
 
 __all__ = ["multiplier", "make_divisible", "conv", "conv_norm_act", "squeeze_excitation",

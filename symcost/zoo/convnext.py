@@ -15,6 +15,7 @@ layer.
 
 from __future__ import annotations
 
+from ..containers import Residual, Sequential
 from ..layers.activation import GELU
 from ..layers.conv import Conv2d, DepthwiseConv2d
 from ..layers.linear import Linear
@@ -22,7 +23,6 @@ from ..layers.norm import LayerNorm, LayerNorm2d
 from ..layers.pool import AdaptiveAvgPool2d
 from ..layers.reshape import Flatten, Permute, StochasticDepth
 from ..layers.scale import LayerScale
-from ..network import Residual, Sequential
 from .blocks import variant
 
 __all__ = ["MODELS", "CONVNEXT_CONFIGS", "cn_block", "convnext", "convnext_tiny", "convnext_small",

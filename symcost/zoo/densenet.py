@@ -16,13 +16,13 @@ no bias.
 
 from __future__ import annotations
 
+from ..containers import Parallel, Sequential
 from ..layers.activation import ReLU
 from ..layers.base import Spec
 from ..layers.linear import Linear
 from ..layers.norm import BatchNorm2d
 from ..layers.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from ..layers.reshape import Flatten, Identity
-from ..network import Parallel, Sequential
 from .blocks import conv
 
 __all__ = ["MODELS", "densenet", "densenet121", "densenet161", "densenet169", "densenet201"]

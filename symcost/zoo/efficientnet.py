@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import sympy
 
+from ..containers import Residual, Sequential
 from ..errors import SpecError
 from ..layers.activation import SiLU
 from ..layers.linear import Linear
 from ..layers.pool import AdaptiveAvgPool2d
 from ..layers.reshape import Dropout, Flatten, StochasticDepth
-from ..network import Residual, Sequential
 from .blocks import conv_norm_act, make_divisible, multiplier, squeeze_excitation, variant
 
 __all__ = ["MODELS", "EFFICIENTNET_B0_STAGES", "EFFICIENTNET_SCALING", "efficientnet",

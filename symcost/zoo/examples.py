@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ..containers import Parallel
 from ..dims import dims
 from ..layers.conv import Conv2d, SeparableConv2d
-from ..network import Parallel
 from ..shapes import Shape
 
 __all__ = ["separable_vs_regular", "separable_vs_regular_input"]

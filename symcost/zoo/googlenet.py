@@ -16,12 +16,12 @@ per input value, no parameters) is left out.
 
 from __future__ import annotations
 
+from ..containers import Parallel, Sequential
 from ..layers.activation import ReLU
 from ..layers.linear import Linear
 from ..layers.norm import BatchNorm2d
 from ..layers.pool import AdaptiveAvgPool2d, MaxPool2d
 from ..layers.reshape import Dropout, Flatten
-from ..network import Parallel, Sequential
 from .blocks import conv
 
 __all__ = ["MODELS", "GOOGLENET_INCEPTIONS", "basic_conv", "inception", "googlenet"]

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import sympy
 
+from ..containers import Residual, Sequential
 from ..layers.linear import Linear
 from ..layers.pool import AdaptiveAvgPool2d
 from ..layers.reshape import Dropout, Flatten
-from ..network import Residual, Sequential
 from .blocks import conv_norm_act, make_divisible, multiplier, variant
 
 __all__ = ["MODELS", "MNASNET_STACKS", "mnasnet", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0",

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import sympy
 
+from ..containers import Sequential
 from ..layers.activation import ReLU, Softmax
 from ..layers.conv import Conv2d, DepthwiseConv2d, PointwiseConv2d
 from ..layers.linear import Linear
 from ..layers.norm import BatchNorm2d
 from ..layers.pool import GlobalAvgPool2d
 from ..layers.reshape import Flatten
-from ..network import Sequential
 from .blocks import multiplier
 
 __all__ = ["mobilenet_v1", "MOBILENET_V1_BLOCKS"]

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import sympy
 
+from ..containers import Residual, Sequential
 from ..layers.activation import ReLU6
 from ..layers.base import Spec
 from ..layers.linear import Linear
 from ..layers.norm import BatchNorm2d
 from ..layers.pool import AdaptiveAvgPool2d
 from ..layers.reshape import Dropout, Flatten
-from ..network import Residual, Sequential
 from .blocks import conv, conv_norm_act, make_divisible, multiplier
 
 __all__ = ["MODELS", "MOBILENET_V2_SETTING", "inverted_residual", "mobilenet_v2"]

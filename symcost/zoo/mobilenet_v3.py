@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import sympy
 
+from ..containers import Residual, Sequential
 from ..errors import SpecError
 from ..layers.activation import Hardsigmoid, Hardswish, ReLU
 from ..layers.linear import Linear
 from ..layers.pool import AdaptiveAvgPool2d
 from ..layers.reshape import Dropout, Flatten
-from ..network import Residual, Sequential
 from .blocks import conv_norm_act, make_divisible, multiplier, squeeze_excitation
 
 __all__ = ["MODELS", "MOBILENET_V3_LARGE", "MOBILENET_V3_SMALL", "mobilenet_v3",

@@ -21,12 +21,12 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from ..containers import Residual, Sequential
 from ..layers.activation import ReLU
 from ..layers.base import Spec
 from ..layers.linear import Linear
 from ..layers.pool import AdaptiveAvgPool2d
 from ..layers.reshape import Flatten
-from ..network import Residual, Sequential
 from .blocks import conv_norm_act, make_divisible, squeeze_excitation, variant
 
 __all__ = ["MODELS", "REGNET_DESIGNS", "REGNET_STAGES", "regnet_stages", "regnet", "regnet_y_400mf",

@@ -18,12 +18,12 @@ With H and W multiples of 32 every floor vanishes:
 
 from __future__ import annotations
 
+from ..containers import Residual, Sequential
 from ..layers.activation import ReLU
 from ..layers.linear import Linear
 from ..layers.norm import BatchNorm2d
 from ..layers.pool import AdaptiveAvgPool2d, MaxPool2d
 from ..layers.reshape import Flatten
-from ..network import Residual, Sequential
 from .blocks import conv
 
 __all__ = ["MODELS", "resnet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",

@@ -16,13 +16,13 @@ Convolutions have no bias.
 
 from __future__ import annotations
 
+from ..containers import Parallel, Sequential
 from ..errors import SpecError
 from ..layers.activation import ReLU
 from ..layers.linear import Linear
 from ..layers.norm import BatchNorm2d
 from ..layers.pool import AdaptiveAvgPool2d, MaxPool2d
 from ..layers.reshape import ChannelChunk, ChannelShuffle, Flatten
-from ..network import Parallel, Sequential
 from .blocks import conv, conv_norm_act, variant
 
 __all__ = ["MODELS", "SHUFFLENET_V2_CHANNELS", "shufflenet_v2", "shufflenet_v2_x0_5",

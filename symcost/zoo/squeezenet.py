@@ -14,11 +14,11 @@ channels and pools earlier, for about 2.4× fewer MACs.
 
 from __future__ import annotations
 
+from ..containers import Parallel, Sequential
 from ..layers.activation import ReLU
 from ..layers.conv import Conv2d
 from ..layers.pool import AdaptiveAvgPool2d, MaxPool2d
 from ..layers.reshape import Dropout, Flatten
-from ..network import Parallel, Sequential
 
 __all__ = ["MODELS", "fire", "squeezenet1_0", "squeezenet1_1"]
 

@@ -13,6 +13,7 @@ windows when the map is not a multiple of 7); a classifier of three biased linea
 
 from __future__ import annotations
 
+from ..containers import Sequential
 from ..layers.activation import ReLU
 from ..layers.base import Spec
 from ..layers.conv import Conv2d
@@ -20,7 +21,6 @@ from ..layers.linear import Linear
 from ..layers.norm import BatchNorm2d
 from ..layers.pool import AdaptiveAvgPool2d, MaxPool2d
 from ..layers.reshape import Dropout, Flatten
-from ..network import Sequential
 from .blocks import variant
 
 __all__ = ["MODELS", "VGG_CONFIGS", "vgg", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16",
