@@ -630,6 +630,23 @@ def test_defect_26_deep_nesting_is_refused_cleanly(recwarn):
     assert not recwarn.list
 
 
+@pytest.mark.parametrize("layer, shape", [
+    (sc.MaxPool2d(kernel_size=2, padding=2), sc.Shape(C=3, H=16, W=16)),
+    (sc.AvgPool2d(kernel_size=3, padding=2), sc.Shape(C=3, H=16, W=16)),
+    (sc.MaxPool2d(kernel_size=3, padding=3, dilation=2), sc.Shape(C=3, H=16, W=16)),
+    (sc.MaxPool1d(kernel_size=1, padding=1), sc.Shape(C=3, L=16)),
+])
+def test_defect_19_pool_padding_above_half_the_window_is_refused(layer, shape):
+    # torch: "pad should be at most half of effective kernel size"; symcost counted these
+    with pytest.raises(sc.SpecError, match="at most half the effective window"):
+        layer.cost(shape)
+    # the largest padding torch accepts is counted
+    sc.MaxPool2d(kernel_size=3, padding=2, dilation=2).cost(sc.Shape(C=3, H=16, W=16))
+    with pytest.raises(sc.ConstraintError, match="at most half"):  # decided at evaluation
+        sc.MaxPool2d(kernel_size="K", padding=2).cost(
+            sc.Shape(C=3, H=16, W=16)).evaluate(K=2)
+
+
 @pytest.mark.parametrize("arch", ["large", "small"])
 def test_defect_20_mobilenet_v3_symbolic_width_matches_the_numeric_model_at_one(arch):
     alpha = sympy.Symbol("alpha", positive=True)
