@@ -119,7 +119,7 @@ def _shape_free(draw, kind: type, x: sc.Shape, mode: str = _SAME_SHAPE
         every = "*".join(x.names)
         formula = draw(st.sampled_from([f"2*{every}", f"{n}*{c} + K", f"{c}**2 // 3 + 1"]))
         return sc.Custom(label=draw(st.sampled_from(["attn", "op"])), counts={"mac": formula},
-                         params=draw(st.sampled_from([0, 7, "C*K"])))
+                         params=draw(st.sampled_from([0, 7, f"{c}*K"])))
     if kind in (sc.ReLU, sc.ReLU6, sc.ELU, sc.Sigmoid, sc.Tanh, sc.SiLU, sc.Hardswish,
                 sc.Hardsigmoid, sc.Identity):
         return kind()
