@@ -8,6 +8,7 @@ junction (a mismatch names both layers by path); :mod:`symcost.results` prices t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -31,7 +32,9 @@ from .layers.merge import Add, Concat, Merge, Mul
 from .shapes import Shape
 from .validation import reraise_validation
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # typing_extensions comes with pydantic; needed by the type checker only
+    from typing_extensions import Self
+
     from .results import NetworkCost
     from .spec import AnyLayer, GraphOp
 # AnyLayer is left undefined here on purpose: pydantic defers the containers' fields until
@@ -66,8 +69,18 @@ class _Container(Spec):
         """Propagate ``shape``, price every layer: a :class:`NetworkCost`."""
         return self.analyze(shape, convention, bytes_per_element=bytes_per_element)
 
-    def _children(self) -> list[Spec]:
+    def children(self) -> list[tuple[str, Spec]]:
+        """``(label, child)`` for every direct child, in order; the label is the child's
+        segment of a row path (its name, else its position or role)."""
         return []
+
+    def map_children(self, fn: Callable[[str, Spec], Spec]) -> Self:
+        """A copy with every direct child replaced by ``fn(label, child)``: the one walk
+        that transforms a tree (BatchNorm folding) without knowing each container."""
+        raise NotImplementedError
+
+    def _children(self) -> list[Spec]:
+        return [child for _, child in self.children()]
 
     @model_validator(mode="after")
     def _bounded_depth(self):
@@ -112,8 +125,12 @@ class Sequential(_Container):
             data["layers"] = layers
         super().__init__(**data)
 
-    def _children(self) -> list[Spec]:
-        return list(self.layers)
+    def children(self) -> list[tuple[str, Spec]]:
+        return [(layer.name or str(i), layer) for i, layer in enumerate(self.layers)]
+
+    def map_children(self, fn: Callable[[str, Spec], Spec]) -> Self:
+        return self.model_copy(update={"layers": tuple(fn(label, c)
+                                                       for label, c in self.children())})
 
     def node(self, shape: Shape, path: str = "") -> Node:
         children: list[Node] = []
@@ -148,8 +165,18 @@ class Residual(_Container):
     merge: MergeSpec = Add()
     """How the two branches combine."""
 
-    def _children(self) -> list[Spec]:
-        return [self.body] + ([self.shortcut] if self.shortcut is not None else [])
+    def children(self) -> list[tuple[str, Spec]]:
+        out: list[tuple[str, Spec]] = [(self.body.name or "body", self.body)]
+        if self.shortcut is not None:
+            out.append((self.shortcut.name or "shortcut", self.shortcut))
+        return out
+
+    def map_children(self, fn: Callable[[str, Spec], Spec]) -> Self:
+        shortcut = self.shortcut
+        if shortcut is not None:
+            shortcut = fn(shortcut.name or "shortcut", shortcut)
+        return self.model_copy(update={"body": fn(self.body.name or "body", self.body),
+                                       "shortcut": shortcut})
 
     def node(self, shape: Shape, path: str = "") -> Node:
         body = self.body.node(shape, _child_path(path, self.body.name or "body"))
@@ -179,8 +206,12 @@ class Parallel(_Container):
             data["branches"] = branches
         super().__init__(**data)
 
-    def _children(self) -> list[Spec]:
-        return list(self.branches)
+    def children(self) -> list[tuple[str, Spec]]:
+        return [(b.name or str(i), b) for i, b in enumerate(self.branches)]
+
+    def map_children(self, fn: Callable[[str, Spec], Spec]) -> Self:
+        return self.model_copy(update={"branches": tuple(fn(label, b)
+                                                         for label, b in self.children())})
 
     def node(self, shape: Shape, path: str = "") -> Node:
         children = [b.node(shape, _child_path(path, b.name or str(i)))
@@ -205,8 +236,11 @@ class Repeat(_Container):
     body: AnyLayer
     """The repeated block; its output shape must equal its input shape."""
 
-    def _children(self) -> list[Spec]:
-        return [self.body]
+    def children(self) -> list[tuple[str, Spec]]:
+        return [(self.body.name or "body", self.body)]
+
+    def map_children(self, fn: Callable[[str, Spec], Spec]) -> Self:
+        return self.model_copy(update={"body": fn(self.body.name or "body", self.body)})
 
     def node(self, shape: Shape, path: str = "") -> Node:
         where = where_of(path, self.kind)
@@ -318,8 +352,12 @@ class Graph(_Container):
                             value=self.output)
         return self
 
-    def _children(self) -> list[Spec]:
-        return [gn.op for gn in self.nodes]
+    def children(self) -> list[tuple[str, Spec]]:
+        return [(gn.name, gn.op) for gn in self.nodes]
+
+    def map_children(self, fn: Callable[[str, Spec], Spec]) -> Self:
+        return self.model_copy(update={"nodes": tuple(
+            gn.model_copy(update={"op": fn(gn.name, gn.op)}) for gn in self.nodes)})
 
     def node(self, shape: Shape, path: str = "") -> Node:
         values = {"input": shape}

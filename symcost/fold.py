@@ -329,27 +329,19 @@ class _Folder:
     def spec(self, spec: Spec, path: str, context: str) -> Spec:
         if isinstance(spec, Sequential):
             return self.sequence(spec, path, context)
-        if isinstance(spec, Residual):
-            body = self.spec(spec.body, _path(path, spec.body.name or "body"),
-                             f"the residual body of {where_of(path, spec.kind)}")
-            shortcut = spec.shortcut
-            if shortcut is not None:
-                shortcut = self.spec(shortcut, _path(path, shortcut.name or "shortcut"),
-                                     f"the shortcut of {where_of(path, spec.kind)}")
-            return spec.model_copy(update={"body": body, "shortcut": shortcut})
-        if isinstance(spec, Parallel):
-            branches = tuple(self.spec(b, _path(path, b.name or str(i)),
-                                       f"branch {i} of {where_of(path, spec.kind)}")
-                             for i, b in enumerate(spec.branches))
-            return spec.model_copy(update={"branches": branches})
-        if isinstance(spec, Repeat):
+        if isinstance(spec, (Residual, Parallel, Repeat)):
+            where = where_of(path, spec.kind)
+
+            def visit(label: str, child: Spec) -> Spec:
+                return self.spec(child, _path(path, label), f"{_role(spec, child)} of {where}")
+
+            if not isinstance(spec, Repeat):
+                return spec.map_children(visit)
             outer, self.copies = self.copies, self.copies * spec.n
             try:
-                body = self.spec(spec.body, _path(path, spec.body.name or "body"),
-                                 f"the repeated body of {where_of(path, spec.kind)}")
+                return spec.map_children(visit)
             finally:
                 self.copies = outer
-            return spec.model_copy(update={"body": body})
         if isinstance(spec, Graph):
             return self.graph(spec, path)
         if isinstance(spec, BatchNorm2d):
@@ -468,6 +460,16 @@ _NONLINEAR = {*(cls.model_fields["kind"].default for cls in ACTIVATION_TYPES), "
 
 def _is_merge(op: Any) -> bool:
     return isinstance(op, Merge)
+
+
+def _role(container: Spec, child: Spec) -> str:
+    """How a refusal names where a BatchNorm stands: the residual body, the shortcut, a
+    branch, the repeated body."""
+    if isinstance(container, Residual):
+        return "the residual body" if child is container.body else "the shortcut"
+    if isinstance(container, Parallel):
+        return f"branch {next(i for i, b in enumerate(container.branches) if b is child)}"
+    return "the repeated body"
 
 
 def _out_channels(layer: Spec) -> sympy.Expr:

@@ -130,3 +130,21 @@ def test_evaluated_container_rows_equal_their_own_formulas():
     values = result.evaluate(H=9, W=7)
     for row, value, _ in values.rows:
         assert value.as_dict() == row.cost.evaluate(H=9, W=7).as_dict(), row.path
+
+
+def test_every_container_walks_its_children_as_its_rows_are_named():
+    """children() and map_children() are the one walk over a tree: labels are the row
+    paths of the breakdown, and mapping every child to itself rebuilds the same spec."""
+    relu, conv = sc.ReLU(), sc.PointwiseConv2d(in_channels=3, out_channels=3)
+    graph = sc.Graph(nodes=[sc.GraphNode(name="a", op=conv),
+                            sc.GraphNode(name="b", op=sc.Add(), inputs=("a", "input"))])
+    boxes = [sc.Sequential([relu, conv]), sc.Residual(body=conv, shortcut=relu),
+             sc.Parallel([relu, sc.Identity(name="skip")], merge="add"),
+             sc.Repeat(n=2, body=conv), graph]
+    x = sc.Shape(C=3, H=4, W=4)
+    for box in boxes:
+        assert box.map_children(lambda label, child: child) == box
+        rows = {r.path for r in box.cost(x).rows if r.depth == 1}
+        assert {label for label, _ in box.children()} <= rows, (box.kind, rows)
+    swapped = boxes[0].map_children(lambda label, child: sc.Tanh() if child is relu else child)
+    assert swapped.layers[0] == sc.Tanh() and swapped.layers[1] == conv
