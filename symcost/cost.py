@@ -451,7 +451,66 @@ def _argument(name: str, value: Any, symbol: sympy.Symbol) -> Any:
             f"lambdify: {name} = {bad} is not a multiple of {m}, which its closed form "
             f"assumes (dim({name!r}, multiple_of={m})). Evaluate at multiples of {m}, or "
             f"build the cost with dim({name!r}) for exact floors at every value.")
-    return value.astype(object)  # Python ints: exact at any size
+    return value  # checked; computed as int64 only where a bound proves it fits (_bounded)
+
+
+#: Largest magnitude an int64 intermediate may reach (a margin below 2**63).
+_INT64_SAFE = 2**62
+
+
+def _magnitude(expr: sympy.Basic, peaks: Mapping[sympy.Symbol, int]) -> int | None:
+    """An upper bound on ``|value|`` of ``expr`` and of every sub-expression computed on
+    the way, when each symbol's magnitude is at most its peak; None when unknown.
+
+    The integerized forms have integer coefficients, so a sum's bound is the sum of its
+    terms' bounds, a product's the product, a floor division's its numerator's (the divisor
+    is at least 1): every intermediate value is bounded by the whole's bound."""
+    if expr.is_Integer:
+        return abs(int(expr))
+    if expr.is_Symbol:
+        return peaks.get(expr)  # type: ignore[call-overload]
+    if isinstance(expr, sympy.Pow):
+        if not (expr.exp.is_Integer and expr.exp >= 0):
+            return None
+        base = _magnitude(expr.base, peaks)
+        return None if base is None else base ** int(expr.exp)
+    parts = [_magnitude(a, peaks) for a in expr.args]
+    if any(p is None for p in parts):
+        return None
+    bounds = [p for p in parts if p is not None]
+    if isinstance(expr, sympy.Add):
+        return sum(bounds)
+    if isinstance(expr, sympy.Mul):
+        out = 1
+        for b in bounds:
+            out *= b
+        return out
+    if isinstance(expr, (_FloorDiv, _ExactDiv)):
+        return bounds[0] + 1
+    if isinstance(expr, (sympy.Min, sympy.Max, sympy.Piecewise, sympy.ExprCondPair)):
+        return max(bounds, default=0)
+    if isinstance(expr, (sympy.floor, sympy.ceiling)):
+        return bounds[0] + 1
+    if isinstance(expr, sympy.core.relational.Relational):
+        return max(bounds, default=0)
+    if expr is sympy.true or expr is sympy.false:
+        return 1
+    return None
+
+
+def _bounded(body: sympy.Expr, args: list[sympy.Symbol], values: list[Any]) -> list[Any]:
+    """The arguments as they can be computed exactly: int64 arrays as they are when the
+    magnitude bound of the formula at the arrays' peaks fits in int64, else arrays of
+    Python ints (exact at any size, slower)."""
+    arrays = [v for v in values if hasattr(v, "shape")]
+    if not arrays:
+        return values
+    peaks = {s: (int(abs(v).max()) if hasattr(v, "shape") and v.size else abs(int(v)))
+             for s, v in zip(args, values)}
+    bound = _magnitude(body, peaks)
+    if bound is not None and bound < _INT64_SAFE:
+        return values
+    return [v.astype(object) if hasattr(v, "shape") else v for v in values]
 
 
 def _result(value: Any) -> Any:
@@ -535,33 +594,49 @@ def _exact_lambdify(expr: sympy.Basic, args: list[sympy.Symbol]):
                           docstring_limit=0)
 
 
-def _check_compiled(checks, names: list[str], values: list[Any]) -> None:
-    """Run compiled constraints at every point of the (broadcast) arguments."""
+def _check_compiled(checks, names: list[str], args: list[sympy.Symbol],
+                    values: list[Any]) -> None:
+    """Run compiled constraints at every point of the (broadcast) arguments: each at the
+    distinct values of its own symbols only (a constraint on H alone is checked once per
+    distinct H, however many W it is paired with)."""
     if not checks:
         return
-    arrays = [v for v in values if hasattr(v, "shape")]
-    if arrays:
+    if any(hasattr(v, "shape") for v in values):
         import numpy as np
 
-        grids = np.broadcast_arrays(*[np.asarray(v, dtype=object) for v in values])
-        seen = set()
-        points = []
-        for point in zip(*(g.flat for g in grids)):
-            if point not in seen:
-                seen.add(point)
-                points.append(point)
+        grids = [g.ravel() for g in np.broadcast_arrays(*[np.asarray(v) for v in values])]
+        default = [g[0].item() if g.size else 0 for g in grids]
     else:
-        points = [tuple(values)]
-    for point in points:
-        for constraint, fn in checks:
-            try:
-                ok = bool(fn(*point))
-            except (ZeroDivisionError, TypeError, ValueError):
-                ok = False
-            if not ok:
-                shown = ", ".join(f"{n}={v}" for n, v in zip(names, point))
-                raise ConstraintError(f"{constraint.where}, field {constraint.field!r}: "
-                                      f"{constraint.message} (fails at {shown}).")
+        grids, default = [], list(values)
+    groups: dict[tuple[int, ...], list] = {}
+    for constraint, fn in checks:
+        idx = tuple(i for i, s in enumerate(args) if s in constraint.free_symbols)
+        groups.setdefault(idx, []).append((constraint, fn))
+    for idx, members in groups.items():
+        if grids and idx:
+            import numpy as np
+
+            points: list[tuple[Any, ...]]
+            if len(idx) == 1:  # the common case, and 1-D unique is a plain sort
+                points = [(int(x),) for x in np.unique(grids[idx[0]])]
+            else:
+                rows = np.unique(np.stack([grids[i] for i in idx], axis=1), axis=0)
+                points = [tuple(int(x) for x in row) for row in rows]
+        else:
+            points = [tuple(default[i] for i in idx)]
+        for sub in points:
+            point = list(default)
+            for i, v in zip(idx, sub):
+                point[i] = v
+            for constraint, fn in members:
+                try:
+                    ok = bool(fn(*point))
+                except (ZeroDivisionError, TypeError, ValueError):
+                    ok = False
+                if not ok:
+                    shown = ", ".join(f"{names[i]}={point[i]}" for i in idx)
+                    raise ConstraintError(f"{constraint.where}, field {constraint.field!r}: "
+                                          f"{constraint.message} (fails at {shown}).")
 
 
 def int_lambdify(expr: sympy.Expr, names: Iterable[str | sympy.Symbol],
@@ -609,8 +684,8 @@ def int_lambdify(expr: sympy.Expr, names: Iterable[str | sympy.Symbol],
         if absent or set(keywords) - set(names):
             raise UnboundDimensionError(absent, sorted(set(keywords) - set(names)))
         values = [_argument(n, keywords[n], s) for n, s in zip(names, args)]
-        _check_compiled(checks, names, values)
-        return _result(fn(*values))
+        _check_compiled(checks, names, args, values)
+        return _result(fn(*_bounded(body, args, values)))
 
     bound.__doc__ = f"{expr} as an integer function of {', '.join(names)}"
     bound.source = fn  # type: ignore[attr-defined]

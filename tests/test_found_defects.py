@@ -744,3 +744,20 @@ def test_defect_33_report_reads_a_document_from_standard_input(monkeypatch):
     monkeypatch.setattr("sys.stdin", _io.TextIOWrapper(_io.BytesIO(doc.encode())))
     status, out, _ = cli("report", "-", "--at", "H=5", "W=5", "--convention", "macs")
     assert status == 0 and f"{8 * 27 * 9:,}" in out
+
+
+def test_lambdify_computes_in_int64_only_where_a_bound_proves_it_fits():
+    """Fast and exact: int64 arrays where the formula's magnitude bound at the arrays'
+    peaks fits, Python ints beyond (ResNet-50 at 10**9: 81,456·10**18 + 2,048,000)."""
+    import numpy as np
+
+    H, W = sc.dim("H", multiple_of=32), sc.dim("W", multiple_of=32)
+    f = sc.zoo.resnet50().cost(sc.Shape(C=3, H=H, W=W), "macs").total.lambdify("H", "W")
+    small = f(H=np.array([224, 256]), W=np.array([224, 224]))
+    assert small.dtype == np.int64 and list(small) == [81456 * 224 * 224 + 2048000,
+                                                        81456 * 256 * 224 + 2048000]
+    big = f(H=np.array([10**9, 32]), W=np.array([10**9, 32]))
+    assert int(big[0]) == 81456 * 10**18 + 2048000 and int(big[1]) == 81456 * 32 * 32 \
+        + 2048000
+    with pytest.raises(sc.ConstraintError, match="multiple of 32"):
+        f(H=np.array([224, 225]), W=np.array([224, 224]))
