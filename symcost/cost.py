@@ -594,6 +594,26 @@ def _exact_lambdify(expr: sympy.Basic, args: list[sympy.Symbol]):
                           docstring_limit=0)
 
 
+def _vector_condition(condition: sympy.Basic, args: list[sympy.Symbol]):
+    """``condition`` as integer arithmetic on int64 arrays: ``(function, numerator)``, the
+    relation applied to the numerator of ``lhs - rhs`` over a positive integer denominator
+    (floors become floor divisions); None when it has no such form (a symbolic
+    denominator), and the exact check is used instead."""
+    if not isinstance(condition, sympy.core.relational.Relational):
+        return None
+    difference = (condition.lhs - condition.rhs).replace(
+        lambda e: isinstance(e, (sympy.floor, sympy.ceiling)),
+        lambda e: _split_division(e.args[0], ceil=isinstance(e, sympy.ceiling)))
+    num, den = sympy.fraction(sympy.together(difference))
+    if not (den.is_Integer and den > 0) or _has_fraction(num):
+        return None
+    relation = type(condition)(num, 0, evaluate=False)
+    fn = sympy.lambdify(args, relation, modules=[{"_min": _min, "_max": _max,
+                                                  "_where": _where, "_exact": _exact}],
+                        printer=_printer(), docstring_limit=0)
+    return fn, num
+
+
 def _check_compiled(checks, names: list[str], args: list[sympy.Symbol],
                     values: list[Any]) -> None:
     """Run compiled constraints at every point of the (broadcast) arguments: each at the
@@ -601,6 +621,7 @@ def _check_compiled(checks, names: list[str], args: list[sympy.Symbol],
     distinct H, however many W it is paired with)."""
     if not checks:
         return
+    np: Any = None  # numpy is an extra: imported only when arrays came in
     if any(hasattr(v, "shape") for v in values):
         import numpy as np
 
@@ -609,13 +630,23 @@ def _check_compiled(checks, names: list[str], args: list[sympy.Symbol],
     else:
         grids, default = [], list(values)
     groups: dict[tuple[int, ...], list] = {}
-    for constraint, fn in checks:
+    for constraint, fn, vector in checks:
         idx = tuple(i for i, s in enumerate(args) if s in constraint.free_symbols)
+        if grids and vector is not None:
+            vector_fn, numerator = vector
+            peaks = {args[i]: int(abs(grids[i]).max()) for i in idx}
+            bound = _magnitude(numerator, peaks)
+            if bound is not None and bound < _INT64_SAFE:
+                with np.errstate(all="raise"):
+                    ok = np.broadcast_to(np.asarray(vector_fn(*grids), dtype=bool),
+                                         grids[0].shape)
+                if not ok.all():
+                    where = int(np.argmin(ok))
+                    _broken(constraint, names, idx, [g[where].item() for g in grids])
+                continue
         groups.setdefault(idx, []).append((constraint, fn))
     for idx, members in groups.items():
         if grids and idx:
-            import numpy as np
-
             points: list[tuple[Any, ...]]
             if len(idx) == 1:  # the common case, and 1-D unique is a plain sort
                 points = [(int(x),) for x in np.unique(grids[idx[0]])]
@@ -634,9 +665,14 @@ def _check_compiled(checks, names: list[str], args: list[sympy.Symbol],
                 except (ZeroDivisionError, TypeError, ValueError):
                     ok = False
                 if not ok:
-                    shown = ", ".join(f"{names[i]}={point[i]}" for i in idx)
-                    raise ConstraintError(f"{constraint.where}, field {constraint.field!r}: "
-                                          f"{constraint.message} (fails at {shown}).")
+                    _broken(constraint, names, idx, point)
+
+
+def _broken(constraint: Constraint, names: list[str], idx: tuple[int, ...],
+            point: list[Any]) -> None:
+    shown = ", ".join(f"{names[i]}={point[i]}" for i in idx)
+    raise ConstraintError(f"{constraint.where}, field {constraint.field!r}: "
+                          f"{constraint.message} (fails at {shown}).")
 
 
 def int_lambdify(expr: sympy.Expr, names: Iterable[str | sympy.Symbol],
@@ -671,8 +707,12 @@ def int_lambdify(expr: sympy.Expr, names: Iterable[str | sympy.Symbol],
                                               "_exact": _exact}],
                         printer=_printer(), docstring_limit=0)
     given = set(args)
-    checks = [(c, _exact_lambdify(c.condition, args)) for c in constraints
-              if c.free_symbols and c.free_symbols <= given]
+    unique: dict[sympy.Basic, Constraint] = {}
+    for c in constraints:  # many layers repeat one condition: check each once
+        if c.free_symbols and c.free_symbols <= given:
+            unique.setdefault(c.condition, c)
+    checks = [(c, _exact_lambdify(c.condition, args), _vector_condition(c.condition, args))
+              for c in unique.values()]
 
     def bound(*positional, **keywords):
         if positional:

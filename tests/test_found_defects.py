@@ -761,3 +761,23 @@ def test_lambdify_computes_in_int64_only_where_a_bound_proves_it_fits():
         + 2048000
     with pytest.raises(sc.ConstraintError, match="multiple of 32"):
         f(H=np.array([224, 225]), W=np.array([224, 224]))
+
+
+def test_lambdify_array_checks_agree_with_the_exact_scalar_checks():
+    """Arrays check each condition in int64 arithmetic (floors as floor divisions, the
+    relation on the numerator over a positive denominator); scalars in exact fractions.
+    Both refuse exactly the same sizes (DenseNet-121: its windows stop fitting below 32)."""
+    import numpy as np
+
+    H, W = sc.dims("H W")
+    f = sc.zoo.densenet121().cost(sc.Shape(C=3, H=H, W=W), "macs").total.lambdify("H", "W")
+    for h in range(1, 70, 3):
+        for w in (1, 31, 32, 33, 64):
+            try:
+                expected = f(H=h, W=w)
+            except sc.ConstraintError:
+                with pytest.raises(sc.ConstraintError):
+                    f(H=np.array([h, 224]), W=np.array([w, 224]))
+            else:
+                got = f(H=np.array([h, 224]), W=np.array([w, 224]))
+                assert int(got[0]) == expected, (h, w)
