@@ -7,9 +7,7 @@ benchmarks/fuzz_attacks.py reports the slowest rejection, which is well under 1 
 
 from __future__ import annotations
 
-import contextlib
 import json
-import signal
 import string
 
 import pytest
@@ -20,24 +18,11 @@ from hypothesis import strategies as st
 import symcost as sc
 
 from .attacks import GENERATORS, Attack, all_attacks, run
-
-
-@contextlib.contextmanager
-def _hang_guard(seconds: int = 10):
-    def fail(*_):
-        raise AssertionError(f"no answer within {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, fail)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
+from .watchdog import watchdog
 
 
 def _outcome(attack: Attack) -> str:
-    with _hang_guard():
+    with watchdog(10):
         try:
             result = run(attack)
         except sc.SymcostError:
@@ -122,7 +107,7 @@ _FUZZ = dict(deadline=None, suppress_health_check=list(HealthCheck))
 
 
 def _fuzz_parse(text):
-    with _hang_guard():
+    with watchdog(10):
         try:
             assert isinstance(sc.parse(text), sympy.Expr)
         except sc.DimensionError:
@@ -130,7 +115,7 @@ def _fuzz_parse(text):
 
 
 def _fuzz_text(text, fmt):
-    with _hang_guard():
+    with watchdog(10):
         try:
             sc.load_document(text, format=fmt)
         except sc.SymcostError:

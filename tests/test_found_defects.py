@@ -5,14 +5,14 @@ behaviour the row expects. The common thread: never a silently wrong number, nev
 and every refusal a SymcostError that names the layer, the field and the value.
 """
 
-import contextlib
 import itertools
-import signal
 
 import pytest
 import sympy
 
 import symcost as sc
+
+from .watchdog import watchdog
 
 MAP3 = sc.Shape(C=3, H=8, W=8)
 
@@ -147,22 +147,6 @@ def test_sizes_that_are_decided_stay_free_of_conditions():
 
 
 # ------------------------------------------------------------------ rows 2, 6: bounded algebra
-
-
-@contextlib.contextmanager
-def watchdog(seconds: int = 60):
-    """Turn a hang into a failure. The limit is far above the expected time (well under a
-    second), so a busy machine cannot trip it; only a runaway computation does."""
-    def expire(*_):
-        raise TimeoutError(f"still running after {seconds} s: a runaway computation")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 EVIL = ('{"symcost":1,"symbols":{"H":{},"W":{},"C":{}},"input":{"C":"C","H":"H","W":"W"},'

@@ -180,6 +180,20 @@ def test_symcost_does_not_import_hypothesis():
 def test_the_installed_entry_point_registers_the_types(tmp_path):
     """Simulate an installed symcost: a dist-info with the entry point from pyproject.toml.
     Importing hypothesis then runs the hook, and st.from_type(sc.Conv2d) works unaided."""
+    code = ("import hypothesis, symcost as sc\n"
+            "from hypothesis import given, settings, strategies as st\n"
+            "@settings(max_examples=5, database=None)\n"
+            "@given(st.from_type(sc.Conv2d))\n"
+            "def t(conv):\n"
+            "    assert isinstance(conv, sc.Conv2d)\n"
+            "t()\nprint('registered')\n")
+    out = _with_entry_point(tmp_path, code)
+    assert out.stdout.strip() == "registered", out.stderr[-2000:]
+
+
+def _with_entry_point(tmp_path, code: str):
+    """Run ``code`` in a fresh interpreter that sees symcost installed with its hypothesis
+    entry point (a probe dist-info carrying the entry point from pyproject.toml)."""
     import subprocess
 
     info = tmp_path / "symcost_probe-0.1.0.dist-info"
@@ -188,17 +202,9 @@ def test_the_installed_entry_point_registers_the_types(tmp_path):
                                    "Version: 0.1.0\n")
     (info / "entry_points.txt").write_text(
         "[hypothesis]\nsymcost = symcost._hypothesis:_hypothesis_setup_hook\n")
-    code = ("import hypothesis, symcost as sc\n"
-            "from hypothesis import given, settings, strategies as st\n"
-            "@settings(max_examples=5, database=None)\n"
-            "@given(st.from_type(sc.Conv2d))\n"
-            "def t(conv):\n"
-            "    assert isinstance(conv, sc.Conv2d)\n"
-            "t()\nprint('registered')\n")
     env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]), "PATH": ""}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=tmp_path, env=env)
-    assert out.stdout.strip() == "registered", out.stderr[-2000:]
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, env=env)
 
 
 @pytest.mark.parametrize("first", ["from symcost import strategies",
@@ -208,14 +214,6 @@ def test_importing_the_strategies_first_in_a_fresh_process_works(tmp_path, first
     """Regression (issue 11): with the entry point installed, `from symcost import
     strategies` imported hypothesis, whose hook imported symcost.strategies while it was
     half-initialised (AttributeError). Tests missed it: pytest imports hypothesis first."""
-    import subprocess
-
-    info = tmp_path / "symcost_probe-0.1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: symcost-probe\n"
-                                   "Version: 0.1.0\n")
-    (info / "entry_points.txt").write_text(
-        "[hypothesis]\nsymcost = symcost._hypothesis:_hypothesis_setup_hook\n")
     code = (f"{first}\n"
             "import symcost as sc\n"
             "from symcost import strategies as sst\n"
@@ -228,9 +226,7 @@ def test_importing_the_strategies_first_in_a_fresh_process_works(tmp_path, first
             "def t(conv, conv1d, net):\n"
             "    assert isinstance(conv, sc.Conv2d) and isinstance(conv1d, sc.Conv1d)\n"
             "t()\nprint('drawn')\n")
-    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]), "PATH": ""}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=tmp_path, env=env)
+    out = _with_entry_point(tmp_path, code)
     assert out.stdout.strip() == "drawn", out.stderr[-2000:]
 
 
