@@ -422,7 +422,9 @@ def _activation(cls) -> Drawer:
 
 
 def _reshape_drawer(draw, shape, preserve):
-    names, sizes = list(shape.names), [int(v) for v in shape.sizes]
+    # H and W go together in a shape; a reshape that may keep one of them renames both
+    names = [n + "r" if n in ("H", "W") else n for n in shape.names]
+    sizes = [int(v) for v in shape.sizes]
     axes: dict[str, Any] = dict(zip(names[:-2], sizes[:-2]))
     if len(names) > 2 and draw(st.booleans()):  # merge the last two axes
         axes[names[-2] + names[-1]] = sizes[-2] * sizes[-1]

@@ -128,7 +128,8 @@ def _shape_free(draw, kind: type, x: sc.Shape, mode: str = _SAME_SHAPE
         return sc.Rearrange(pattern=f"{names} -> {names}")
     if kind is sc.Reshape:  # the last two axes merged (a map to a sequence), or a no-op
         if x.rank > 2 and mode == _ANY and draw(st.booleans()):
-            return sc.Reshape(axes={**dict(zip(x.names[:-2], x.sizes[:-2])),
+            kept = [n + "r" if n in ("H", "W") else n for n in x.names[:-2]]  # H goes with W
+            return sc.Reshape(axes={**dict(zip(kept, x.sizes[:-2])),
                                     "L": x.sizes[-2] * x.sizes[-1]})
         return sc.Reshape(axes={**dict(zip(x.names[:-1], x.sizes[:-1])), x.names[-1]: -1})
     return None

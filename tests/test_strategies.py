@@ -220,7 +220,7 @@ def test_importing_the_strategies_first_in_a_fresh_process_works(tmp_path, first
             "from hypothesis import HealthCheck, given, settings, strategies as st\n"
             # no health check or deadline: the test is about import order, and it must not
             # depend on the machine being idle (bench_strategies measures the speed)
-            "@settings(max_examples=20, database=None, deadline=None,\n"
+            "@settings(max_examples=20, database=None, deadline=None, derandomize=True,\n"
             "          suppress_health_check=list(HealthCheck))\n"
             "@given(st.from_type(sc.Conv2d), st.from_type(sc.Conv1d), sst.networks())\n"
             "def t(conv, conv1d, net):\n"

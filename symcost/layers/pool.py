@@ -40,7 +40,6 @@ class _PoolNd(Layer):
     """Windowed pooling over ``spatial_rank`` axes (the axes after the channels)."""
 
     family: ClassVar[str] = "pool"
-    keeps_shape: ClassVar[bool] = False
     spatial_rank: ClassVar[int] = 2
     reduce: ClassVar[str] = "max"
     #: torch's avg_pool3d also requires input >= kernel on every axis (padding not counted).
