@@ -594,6 +594,14 @@ def _exact_lambdify(expr: sympy.Basic, args: list[sympy.Symbol]):
                           docstring_limit=0)
 
 
+def _int_function(args: list[sympy.Symbol], expr: sympy.Basic):
+    """``expr`` compiled to integer arithmetic (floor divisions, exact divisions, min, max,
+    where) on Python ints or int64 arrays."""
+    return sympy.lambdify(args, expr, modules=[{"_min": _min, "_max": _max, "_where": _where,
+                                                "_exact": _exact}],
+                          printer=_printer(), docstring_limit=0)
+
+
 def _vector_condition(condition: sympy.Basic, args: list[sympy.Symbol]):
     """``condition`` as integer arithmetic on int64 arrays: ``(function, numerator)``, the
     relation applied to the numerator of ``lhs - rhs`` over a positive integer denominator
@@ -607,11 +615,7 @@ def _vector_condition(condition: sympy.Basic, args: list[sympy.Symbol]):
     num, den = sympy.fraction(sympy.together(difference))
     if not (den.is_Integer and den > 0) or _has_fraction(num):
         return None
-    relation = type(condition)(num, 0, evaluate=False)
-    fn = sympy.lambdify(args, relation, modules=[{"_min": _min, "_max": _max,
-                                                  "_where": _where, "_exact": _exact}],
-                        printer=_printer(), docstring_limit=0)
-    return fn, num
+    return _int_function(args, type(condition)(num, 0, evaluate=False)), num
 
 
 def _check_compiled(checks, names: list[str], args: list[sympy.Symbol],
@@ -703,9 +707,7 @@ def int_lambdify(expr: sympy.Expr, names: Iterable[str | sympy.Symbol],
             known.setdefault(s.name, s)
     args = [known.get(n, sympy.Symbol(n, positive=True, integer=True)) for n in names]
     body = _integerize(expr)
-    fn = sympy.lambdify(args, body, modules=[{"_min": _min, "_max": _max, "_where": _where,
-                                              "_exact": _exact}],
-                        printer=_printer(), docstring_limit=0)
+    fn = _int_function(args, body)
     given = set(args)
     unique: dict[sympy.Basic, Constraint] = {}
     for c in constraints:  # many layers repeat one condition: check each once
