@@ -31,10 +31,13 @@ from .layers.activation import (
 from .layers.conv import (
     Conv1d, Conv2d, Conv3d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d,
 )
+from .layers.attention import MultiheadAttention, ScaledDotProductAttention, kept_pairs
 from .layers.custom import Custom
+from .layers.embedding import Embedding, PositionalEmbedding, RotaryEmbedding
 from .layers.linear import Linear
 from .layers.merge import Add, Concat, MatMul, Mul
-from .layers.norm import BatchNorm2d, LayerNorm, LayerNorm2d
+from .layers.mlp import MLP, GatedMLP, MoE
+from .layers.norm import BatchNorm2d, LayerNorm, LayerNorm2d, RMSNorm
 from .layers.pool import (
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, AvgPool3d, GlobalAvgPool2d,
     GlobalMaxPool2d, MaxPool1d, MaxPool2d, MaxPool3d,
@@ -74,6 +77,9 @@ __all__ = [
     "LayerScale", "Add", "Mul", "Concat", "MatMul", "Flatten", "Identity", "Dropout",
     "StochasticDepth", "ChannelShuffle", "ChannelChunk", "Permute", "Reshape", "Rearrange",
     "Upsample", "Custom",
+    # sequences and attention
+    "Embedding", "PositionalEmbedding", "RotaryEmbedding", "RMSNorm", "MultiheadAttention",
+    "ScaledDotProductAttention", "MLP", "GatedMLP", "MoE", "kept_pairs",
     # networks
     "Sequential", "Residual", "Parallel", "Repeat", "Graph", "GraphNode", "NetworkCost",
     "AnyLayer",

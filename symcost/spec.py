@@ -35,10 +35,13 @@ from .layers.conv import (
     PointwiseConv2d,
     SeparableConv2d,
 )
+from .layers.attention import MultiheadAttention, ScaledDotProductAttention
 from .layers.custom import Custom
+from .layers.embedding import Embedding, PositionalEmbedding, RotaryEmbedding
 from .layers.linear import Linear
 from .layers.merge import Add, Concat, MatMul, Mul
-from .layers.norm import BatchNorm2d, LayerNorm, LayerNorm2d
+from .layers.mlp import MLP, GatedMLP, MoE
+from .layers.norm import BatchNorm2d, LayerNorm, LayerNorm2d, RMSNorm
 from .layers.pool import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -78,9 +81,11 @@ LAYER_TYPES = (
     Softmax, Linear, BatchNorm2d, LayerNorm, LayerNorm2d, LayerScale, Flatten, Identity,
     Dropout, StochasticDepth, ChannelShuffle, ChannelChunk, Permute, Reshape, Rearrange,
     Upsample, Custom,
+    Embedding, PositionalEmbedding, RotaryEmbedding, RMSNorm, MultiheadAttention, MLP,
+    GatedMLP, MoE,
 )
 CONTAINER_TYPES = (Sequential, Residual, Parallel, Repeat, Graph)
-MERGE_TYPES = (Add, Mul, Concat, MatMul)
+MERGE_TYPES = (Add, Mul, Concat, MatMul, ScaledDotProductAttention)
 
 # The unions are spelled from the tuples above, so a kind is listed in exactly one place.
 AnyLayer = Annotated[
@@ -96,7 +101,7 @@ GraphOp = Annotated[
 
 _NAMESPACE = {"AnyLayer": AnyLayer, "GraphOp": GraphOp}
 GraphNode.model_rebuild(_types_namespace=_NAMESPACE)
-for _cls in CONTAINER_TYPES:
+for _cls in (*CONTAINER_TYPES, MoE):
     _cls.model_rebuild(_types_namespace=_NAMESPACE)
 
 

@@ -20,7 +20,8 @@ class Linear(Layer):
     vector). The seed's FC line is garbled in transcription; symcost reads it as MACC =
     C_in·C_out, and under the ``flops`` convention a dot product of length n costs n
     multiplies and n − 1 adds: (2·in − 1)·out FLOPs without bias, 2·in·out with it.
-    params = in·out (+ out with bias).
+    params = in·out (+ out with bias); a ``tied`` weight is counted where it is
+    declared, so only the bias here.
 
     >>> import symcost as sc
     >>> fc = sc.Linear(in_features=1024, out_features=1000, bias=False)
@@ -36,6 +37,10 @@ class Linear(Layer):
     """Output features."""
     bias: bool = True
     """Whether the layer adds a bias (torch's default: True)."""
+    tied: bool = False
+    """The weight is another layer's (weight tying: a language model's output projection
+    reuses the token embedding's table): its work is counted here, its in·out weights
+    there, once (a bias stays this layer's)."""
 
     def infer(self, shape, where):
         constraints = match_channels(shape.last, self.in_features, where=where,
@@ -48,7 +53,8 @@ class Linear(Layer):
             ops=OpCounts(mac=outputs * self.in_features, dot=outputs,
                          bias=outputs if self.bias else 0),
             inputs=shape.elements, outputs=outputs,
-            params=self.in_features * self.out_features + (self.out_features if self.bias
-                                                            else 0),
+            params=(0 if self.tied else self.in_features * self.out_features)
+            + (self.out_features if self.bias else 0),
+            attrs={"rows": rows, "tied": self.tied},
         )
         return out, census, constraints

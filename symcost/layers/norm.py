@@ -10,7 +10,7 @@ from ..counts import OpCounts
 from ..dims import Dim
 from .base import Census, Layer, match_channels
 
-__all__ = ["BatchNorm2d", "LayerNorm", "LayerNorm2d", "layer_norm_ops"]
+__all__ = ["BatchNorm2d", "LayerNorm", "LayerNorm2d", "RMSNorm", "layer_norm_ops", "rms_norm_ops"]
 
 
 class BatchNorm2d(Layer):
@@ -136,3 +136,48 @@ class LayerNorm2d(_LayerNormBase):
 
     def _axis(self, shape):
         return shape.channels, self.num_channels, "num_channels"
+
+
+def rms_norm_ops(rows: sympy.Expr, n: sympy.Expr, *, weight: bool) -> OpCounts:
+    """The census of RMS-normalising ``rows`` groups of ``n`` values each.
+
+    Per group: the squares (n multiplies), their sum (n − 1 adds), the mean (1 division),
+    + ε (1 add), the square root and its reciprocal (1 sqrt, 1 division), x·r (n
+    multiplies) and the learned weight (n multiplies). Totals per group: mul 2n (+ n),
+    add n, div 2, sqrt 1.
+    """
+    return OpCounts(mul=rows * (2 * n + (n if weight else 0)), add=rows * n, div=2 * rows,
+                    sqrt=rows)
+
+
+class RMSNorm(Layer):
+    """Root-mean-square normalisation over the last axis, as ``torch.nn.RMSNorm`` (and
+    LLaMA's, Mistral's and T5's norms): x / √(mean(x²) + ε) · weight, no mean subtracted
+    and no bias (:func:`rms_norm_ops`).
+
+    params = n with ``elementwise_affine`` (the default), else 0.
+
+    >>> import symcost as sc
+    >>> B, T, d = sc.dims("B T d")
+    >>> sc.RMSNorm(normalized_shape=d).cost(sc.Shape(N=B, L=T, D=d), "flops").params
+    d
+    """
+
+    kind: Literal["rms_norm"] = "rms_norm"
+    family: ClassVar[str] = "norm"
+    keeps_shape: ClassVar[bool] = True
+    normalized_shape: Dim
+    """Size n of the last axis, over which each row is normalised."""
+    elementwise_affine: bool = True
+    """Learned per-feature weight (torch's default: True)."""
+
+    def infer(self, shape, where):
+        n = self.normalized_shape
+        constraints = match_channels(shape.last, n, where=where, field="normalized_shape")
+        elements = shape.elements
+        census = Census(kind=self.kind,
+                        ops=rms_norm_ops(elements / n, n, weight=self.elementwise_affine),
+                        inputs=elements, outputs=elements,
+                        params=n if self.elementwise_affine else sympy.Integer(0),
+                        attrs={"normalized": n, "affine": self.elementwise_affine})
+        return shape, census, constraints
