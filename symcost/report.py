@@ -312,6 +312,10 @@ def _header(result) -> list[str]:
     conditions = _conditions(result)
     if conditions:
         lines.append("closed forms " + conditions.replace("holds", "hold", 1))
+    active = net.active_params
+    if active != net._total.params:
+        shown = _cell(result.active_params) if _evaluated(result) else str(active)
+        lines.append(f"active params (router, top-k and shared experts): {shown}")
     lines.append(flops_meaning(net.convention))
     return lines
 

@@ -121,6 +121,13 @@ class NetworkCost(Reportable):
         return self.total.params
 
     @property
+    def active_params(self) -> sympy.Expr:
+        """Parameters one token (one sample) uses: ``params`` with each mixture-of-experts
+        layer counting its router, its ``top_k`` routed experts and its shared ones instead
+        of all experts (:class:`~symcost.MoE`). Equal to ``params`` without MoE layers."""
+        return _active(self.root)
+
+    @property
     def output(self) -> Shape:
         """The network's output shape."""
         return self.root.output
@@ -242,6 +249,13 @@ class NetworkValues(Reportable):
         return self.total.flops
 
     @property
+    def active_params(self) -> int:
+        """:attr:`NetworkCost.active_params` at these values."""
+        active = self.network.active_params
+        return int(active.xreplace({s: sympy.Integer(self.values[s.name])
+                                    for s in active.free_symbols}))
+
+    @property
     def params(self) -> int:
         return self.total.params
 
@@ -252,6 +266,13 @@ class NetworkValues(Reportable):
         return (f"NetworkValues({self.network.spec.name or self.network.spec.kind}{at}, "
                 f"convention={self.network.convention!r}, macs={self.total.macs:,}"
                 + (f", INCOMPLETE: {len(incomplete)} uncosted" if incomplete else "") + ")")
+
+
+def _active(node: Node) -> sympy.Expr:
+    """Active parameters of ``node``, copies (``repeat``) included."""
+    if node.census is not None:
+        return sympy.sympify(node.census.attrs.get("active_params", node.census.params))
+    return node.repeat * sympy.Add(*(_active(c) for c in node.children))
 
 
 def _price(node: Node, conv: Convention, bpe: int, rows: list[Row], depth: int,

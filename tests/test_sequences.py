@@ -1,0 +1,92 @@
+"""Sequences and attention: the mask pair counts against brute-force enumeration, the
+parameters of the attention and feed-forward kinds against torch modules, and MoE's total
+and active parameters against a hand count."""
+
+import itertools
+
+import pytest
+import sympy
+
+import symcost as sc
+from symcost.layers.attention import kept_pairs
+
+from .profiles import examples  # noqa: F401  (the profile is registered on import)
+
+
+def _allowed(mask, i: int, j: int, P: int = 0) -> bool:
+    """Whether query i (0-based among the new ones) may see key j (0-based over all keys),
+    written from each mask's definition, independently of symcost's closed forms."""
+    kind, size = (mask, None) if isinstance(mask, str) else mask
+    if kind == "none":
+        return True
+    if kind == "causal":
+        return j <= i
+    if kind == "prefix":
+        return j <= i + size
+    if kind == "sliding":
+        return i - size < j <= i
+    return j <= i and j // size == i // size  # chunked: causal within the query's chunk
+
+
+@pytest.mark.parametrize("mask", ["none", "causal", ("prefix", 3), ("prefix", 0),
+                                  ("sliding", 1), ("sliding", 4), ("sliding", 9),
+                                  ("chunked", 1), ("chunked", 3), ("chunked", 8)])
+def test_kept_pairs_equal_enumeration(mask):
+    for T in range(1, 12):
+        P = mask[1] if isinstance(mask, tuple) and mask[0] == "prefix" else 0
+        S = T + P if mask != "none" else T + 2
+        counted = sum(_allowed(mask, i, j) for i, j in itertools.product(range(T), range(S)))
+        pairs, _ = kept_pairs(mask, sympy.Integer(T), sympy.Integer(S))
+        assert pairs == counted, (mask, T)
+
+
+def test_symbolic_pairs_match_the_published_closed_forms():
+    T, W, P = sc.dims("T W P")
+    # TRANSFORMERS.md §2a: causal T(T+1)/2, prefix T*P + T(T+1)/2, sliding (T >= W)
+    # W*T - W(W-1)/2; the sliding form with min(T, W) reduces to it when T >= W
+    assert sympy.expand(kept_pairs("causal", T, T)[0] - T * (T + 1) / 2) == 0
+    assert sympy.expand(kept_pairs(("prefix", P), T, T + P)[0] - T * P - T * (T + 1) / 2) == 0
+    sliding = kept_pairs(("sliding", W), T, T)[0]
+    Tw = W + sc.dim("extra")  # T >= W
+    assert sympy.expand(sliding.subs(T, Tw).subs(sympy.Min(Tw, W), W)
+                        - (W * Tw - W * (W - 1) / 2)) == 0
+    # T = 8192, W = 4096: 25,167,872 exact vs MaxText's T*W - W**2/2 = 25,165,824
+    assert kept_pairs(("sliding", 4096), 8192, 8192)[0] == 25_167_872
+
+
+def test_causal_with_mismatched_keys_is_refused():
+    with pytest.raises(sc.ShapeMismatchError, match="causal"):
+        kept_pairs("causal", sympy.Integer(4), sympy.Integer(5))
+
+
+def test_attention_and_mlp_params_equal_torch_modules():
+    torch = pytest.importorskip("torch", reason="torch not installed (extra 'torch')")
+    seq = sc.Shape(N=2, L=5, D=48)
+    mha = sc.MultiheadAttention(embed_dim=48, num_heads=6)
+    ref = torch.nn.MultiheadAttention(48, 6)
+    assert mha.cost(seq).params == sum(p.numel() for p in ref.parameters())
+    cross = sc.MultiheadAttention(embed_dim=48, num_heads=6, kv_length=7, kdim=20)
+    ref = torch.nn.MultiheadAttention(48, 6, kdim=20, vdim=20)
+    assert cross.cost(seq).params == sum(p.numel() for p in ref.parameters())
+    ln = sc.RMSNorm(normalized_shape=48)
+    assert ln.cost(seq).params == sum(p.numel() for p in torch.nn.RMSNorm(48).parameters())
+
+
+def test_moe_total_and_active_params_by_hand():
+    B, T, d, F = sc.dims("B T d F")
+    expert = sc.GatedMLP(d_model=d, d_ff=F)
+    moe = sc.MoE(num_experts=8, top_k=2, expert=expert, shared_experts=1)
+    result = sc.Sequential([moe]).cost(sc.Shape(N=B, L=T, D=d), "macs")
+    # router 8d, 8 routed experts of 3dF, 1 shared expert; a token uses 2 routed + shared
+    assert sympy.expand(result.params - (8 * d + 9 * 3 * d * F)) == 0
+    assert sympy.expand(result.active_params - (8 * d + 3 * 3 * d * F)) == 0
+    # MACs per token: router d*8, the top-2 experts and the shared one, 3dF each
+    assert sympy.expand(result.total.macs - B * T * (8 * d + 9 * d * F)) == 0
+
+
+def test_tied_head_counts_its_weight_once():
+    B, T = sc.dims("B T")
+    net = sc.Sequential([sc.Embedding(num_embeddings=100, embedding_dim=16),
+                         sc.Linear(in_features=16, out_features=100, bias=False, tied=True)])
+    result = net.cost(sc.Shape(N=B, L=T), "macs")
+    assert result.params == 1600 and result.total.macs == 1600 * B * T
