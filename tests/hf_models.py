@@ -23,6 +23,12 @@ from torch.utils.flop_counter import FlopCounterMode
 from tests.torchvision_compat import import_torchvision
 
 ATTN = "eager"  # attn_implementation of every HF model built here
+# experts_implementation of Mixtral. transformers 5.x defaults to "grouped_mm", which
+# FlopCounterMode counts as 0 (aten._grouped_mm is not in its registry) and whose meta kernel
+# wants bf16; "eager" loops over the hit experts with torch.nonzero (fails on meta);
+# "batched_mm" gathers each routed token's expert weights and runs aten.bmm: it works on meta
+# and FCM counts every routed token, the same total as "eager" on CPU.
+EXPERTS = "batched_mm"
 
 
 def transformers():
@@ -210,6 +216,7 @@ def mistral_7b(device="meta", **overrides):
 
 
 def mixtral_8x7b(device="meta", **overrides):
+    overrides.setdefault("experts_implementation", EXPERTS)
     return _hf("MixtralConfig", "MixtralForCausalLM", MIXTRAL_8X7B, device, **overrides)
 
 
