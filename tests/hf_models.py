@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import contextlib
 
-import torch
-from torch.utils.flop_counter import FlopCounterMode
+import pytest
 
 from tests.torchvision_compat import import_torchvision
+
+torch = pytest.importorskip("torch", reason="the reference models need torch")
+FlopCounterMode = pytest.importorskip("torch.utils.flop_counter").FlopCounterMode
 
 ATTN = "eager"  # attn_implementation of every HF model built here
 # experts_implementation of Mixtral. transformers 5.x defaults to "grouped_mm", which
