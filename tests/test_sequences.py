@@ -90,3 +90,29 @@ def test_tied_head_counts_its_weight_once():
                          sc.Linear(in_features=16, out_features=100, bias=False, tied=True)])
     result = net.cost(sc.Shape(N=B, L=T), "macs")
     assert result.params == 1600 and result.total.macs == 1600 * B * T
+
+
+def test_a_token_model_imports_with_embedding_and_rms_norm():
+    torch = pytest.importorskip("torch", reason="torch not installed (extra 'torch')")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    nn = torch.nn
+
+    class TinyLM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte, self.norm = nn.Embedding(50, 16), nn.RMSNorm(16)
+            self.fc, self.head = nn.Linear(16, 32), nn.Linear(32, 50, bias=False)
+
+        def forward(self, ids):
+            return self.head(torch.relu(self.fc(self.norm(self.wte(ids)))))
+
+    model = TinyLM()
+    B, T = sc.dims("B T")
+    x = sc.Shape(N=B, L=T)
+    result = sc.from_torch(model, x).cost(x, "torch")
+    assert result.uncosted == []
+    assert result.params == sum(p.numel() for p in model.parameters())
+    with FlopCounterMode(display=False) as counter:
+        model(torch.zeros(3, 7, dtype=torch.long))
+    assert result.evaluate(B=3, T=7).flops == counter.get_total_flops()  # FlopCounterMode

@@ -81,7 +81,8 @@ def from_torch(module, input: Shape, *, strict: bool = False, sample: dict | Non
                leaf_modules: tuple = ()) -> Graph:
     """Import a ``torch.nn.Module`` as a symcost :class:`~symcost.containers.Graph`.
 
-    ``input`` is the symbolic input shape, e.g. ``Shape(N=1, C=3, H="H", W="W")``.
+    ``input`` is the symbolic input shape, e.g. ``Shape(N=1, C=3, H="H", W="W")``; a batch
+    of token ids ``Shape(N=B, L=T)`` is fed to the checking forward pass as integers.
     ``strict=True`` raises :class:`~symcost.TorchImportError` listing every operation that
     has no mapping, instead of reporting them as uncosted. ``sample`` gives the values used
     for the checking forward pass (default: batch 2, every other symbol 224, rounded up to
@@ -118,7 +119,8 @@ def from_torch(module, input: Shape, *, strict: bool = False, sample: dict | Non
                                f"{math.prod(sizes):,} elements, more than the "
                                f"{MAX_SAMPLE_ELEMENTS:,} the checking forward pass allows. "
                                "Pass sample={...} with smaller sizes.")
-    example = torch.zeros(*sizes)
+    # a batch of token ids, Shape(N=B, L=T), is fed as integers (an embedding looks them up)
+    example = torch.zeros(*sizes, dtype=torch.long if input.names == ("N", "L") else None)
     _shape_prop(torch, fx, gm, example)
     builder = _Builder(gm, input, values)
     graph = builder.build(name=type(module).__name__)

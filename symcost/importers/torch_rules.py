@@ -13,9 +13,10 @@ from ..containers import Sequential
 from ..layers import activation as act
 from ..layers.conv import Conv1d, Conv2d, Conv3d, ConvTranspose2d
 from ..layers.custom import Custom
+from ..layers.embedding import Embedding
 from ..layers.linear import Linear
 from ..layers.merge import Add, Concat, MatMul, Mul
-from ..layers.norm import BatchNorm2d, LayerNorm
+from ..layers.norm import BatchNorm2d, LayerNorm, RMSNorm
 from ..layers.pool import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -114,6 +115,9 @@ def _modules() -> dict[type, Any]:
                                            bias=m.bias is not None),
         nn.LayerNorm: lambda m, shape: _layer_norm(m.normalized_shape, m.elementwise_affine,
                                                    getattr(m, "bias", None) is not None),
+        nn.Embedding: lambda m, shape: Embedding(num_embeddings=m.num_embeddings,
+                                                 embedding_dim=m.embedding_dim),
+        nn.RMSNorm: lambda m, shape: _rms_norm(m.normalized_shape, m.elementwise_affine),
         nn.BatchNorm1d: _batch_norm, nn.BatchNorm2d: _batch_norm, nn.BatchNorm3d: _batch_norm,
         nn.MaxPool1d: _max_pool_module(MaxPool1d), nn.MaxPool2d: _max_pool_module(MaxPool2d),
         nn.MaxPool3d: _max_pool_module(MaxPool3d),
@@ -144,6 +148,15 @@ def _layer_norm(normalized_shape, affine: bool, bias: bool):
         return None
     return LayerNorm(normalized_shape=int(sizes[0]), elementwise_affine=affine,
                      bias=affine and bias)
+
+
+def _rms_norm(normalized_shape, affine: bool):
+    """``RMSNorm`` over the last axis only (an int or a 1-tuple ``normalized_shape``)."""
+    sizes = normalized_shape if isinstance(normalized_shape, (tuple, list)) else (
+        normalized_shape,)
+    if len(sizes) != 1:
+        return None
+    return RMSNorm(normalized_shape=int(sizes[0]), elementwise_affine=affine)
 
 
 def _own_fields(cls) -> list[str]:
