@@ -116,3 +116,28 @@ def test_a_token_model_imports_with_embedding_and_rms_norm():
     with FlopCounterMode(display=False) as counter:
         model(torch.zeros(3, 7, dtype=torch.long))
     assert result.evaluate(B=3, T=7).flops == counter.get_total_flops()  # FlopCounterMode
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+def test_torch_transformer_encoder_imports_and_equals_flop_counter(norm_first, activation):
+    """nn.TransformerEncoder(Layer) imported with from_torch: params equal the module's and
+    the `torch` preset equals FlopCounterMode on the meta device in train mode, where torch
+    runs attention through bmm (on CPU it counts fused attention 0, pytorch #195460)."""
+    torch = pytest.importorskip("torch", reason="torch not installed (extra 'torch')")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    layer = torch.nn.TransformerEncoderLayer(48, 4, 80, dropout=0.0, batch_first=True,
+                                             norm_first=norm_first, activation=activation)
+    model = torch.nn.TransformerEncoder(layer, 3, norm=torch.nn.LayerNorm(48),
+                                        enable_nested_tensor=False)
+    B, T = sc.dims("B T")
+    x = sc.Shape(N=B, L=T, D=48)
+    result = sc.from_torch(model, x).cost(x, "torch")
+    assert result.uncosted == []
+    assert result.params == sum(p.numel() for p in model.parameters())
+    model = model.to("meta").train()
+    for b, t in ((1, 5), (3, 11)):
+        with FlopCounterMode(display=False) as counter:
+            model(torch.zeros(b, t, 48, device="meta"))
+        assert result.evaluate(B=b, T=t).flops == counter.get_total_flops(), (b, t)

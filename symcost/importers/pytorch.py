@@ -48,6 +48,7 @@ import sympy
 from ..containers import Graph, GraphNode
 from ..dims import _MultipleDim
 from ..errors import SymcostError, TorchImportError
+from ..layers.attention import MultiheadAttention
 from ..layers.custom import Custom
 from ..layers.reshape import (
     Identity,
@@ -291,10 +292,14 @@ class _Builder:
             source = "module"
             if any(isinstance(t, _Opaque) for t in tensors):
                 return self._unmapped(node, op_text, args, source, module=sub)
+            if isinstance(sub, _torch()[0].nn.MultiheadAttention):
+                return self._attention(node, sub, args, kwargs)
             spec = _guarded(_module_spec, sub, args[0].shape) if tensors else None
             mapped = _Op(spec, [args[0]]) if spec is not None else None
         else:
             op_text = _fn_name(node.target)
+            if op_text == "expand" and isinstance(args[0], _Param):
+                return args[0]  # a parameter broadcast over the batch: still that parameter
             if op_text == "getitem" and isinstance(args[0], (list, tuple)) \
                     and isinstance(args[1], int):
                 return args[0][args[1]]  # one piece of a chunk/split
@@ -327,6 +332,27 @@ class _Builder:
                                   module=sub if node.op == "call_module" else None)
         return self._add(_base(node.name), mapped.spec, mapped.inputs, source, node=node,
                          params=mapped.params)
+
+    def _attention(self, node, sub, args, kwargs):
+        """``nn.MultiheadAttention(q, k, v)``: self-attention on a batch-first sequence is a
+        :class:`~symcost.MultiheadAttention` (fused, as torch runs it); its result is the
+        pair (output, weights), the weights left unshaped (None)."""
+        op_text = f"{type(sub).__module__}.{type(sub).__name__}"
+        q, k, v = (_kw(args, kwargs, i, name) for i, name in enumerate(("query", "key",
+                                                                         "value")))
+        mask = _kw(args, kwargs, 5, "attn_mask")
+        causal = _kw(args, kwargs, 7, "is_causal", False)
+        if not (isinstance(q, _Tensor) and q is k and q is v) or not sub.batch_first \
+                or mask is not None or _kw(args, kwargs, 3, "key_padding_mask") is not None \
+                or sub.bias_k is not None or sub.add_zero_attn or not sub._qkv_same_embed_dim:
+            # cross-attention, (T, B, d) layout, explicit masks: not mapped (yet)
+            return self._unmapped(node, op_text, args, "module", module=sub)
+        spec = MultiheadAttention(embed_dim=sub.embed_dim, num_heads=sub.num_heads,
+                                  bias=sub.in_proj_bias is not None,
+                                  out_bias=sub.out_proj.bias is not None,
+                                  mask="causal" if causal is True else "none", fused=True)
+        out = self._add(_base(node.name), spec, [q], "module", node=node)
+        return (out, None)
 
     # -------------------------------------------------------------- graph nodes
     def _path(self, node, label: str) -> str:

@@ -9,13 +9,15 @@ from typing import Any
 
 import sympy
 
-from ..containers import Sequential
+from ..containers import Repeat, Residual, Sequential
 from ..layers import activation as act
+from ..layers.attention import MultiheadAttention
 from ..layers.conv import Conv1d, Conv2d, Conv3d, ConvTranspose2d
 from ..layers.custom import Custom
 from ..layers.embedding import Embedding
 from ..layers.linear import Linear
 from ..layers.merge import Add, Concat, MatMul, Mul
+from ..layers.mlp import MLP
 from ..layers.norm import BatchNorm2d, LayerNorm, RMSNorm
 from ..layers.pool import (
     AdaptiveAvgPool1d,
@@ -118,6 +120,8 @@ def _modules() -> dict[type, Any]:
         nn.Embedding: lambda m, shape: Embedding(num_embeddings=m.num_embeddings,
                                                  embedding_dim=m.embedding_dim),
         nn.RMSNorm: lambda m, shape: _rms_norm(m.normalized_shape, m.elementwise_affine),
+        nn.TransformerEncoderLayer: _encoder_layer,
+        nn.TransformerEncoder: _encoder,
         nn.BatchNorm1d: _batch_norm, nn.BatchNorm2d: _batch_norm, nn.BatchNorm3d: _batch_norm,
         nn.MaxPool1d: _max_pool_module(MaxPool1d), nn.MaxPool2d: _max_pool_module(MaxPool2d),
         nn.MaxPool3d: _max_pool_module(MaxPool3d),
@@ -148,6 +152,58 @@ def _layer_norm(normalized_shape, affine: bool, bias: bool):
         return None
     return LayerNorm(normalized_shape=int(sizes[0]), elementwise_affine=affine,
                      bias=affine and bias)
+
+
+def _encoder_layer(m, shape):
+    """``nn.TransformerEncoderLayer`` (batch-first): self-attention and the MLP, each in a
+    residual, post-norm (``norm_first=False``, torch's default) or pre-norm."""
+    import torch.nn.functional as F
+
+    act = {F.relu: "relu", F.gelu: "gelu"}.get(m.activation) if callable(m.activation) \
+        else None
+    if not m.self_attn.batch_first or act is None or not m.self_attn._qkv_same_embed_dim:
+        return None
+    d, attn = m.linear1.in_features, m.self_attn
+    sa = MultiheadAttention(name="self_attn", embed_dim=d, num_heads=attn.num_heads,
+                            bias=attn.in_proj_bias is not None,
+                            out_bias=attn.out_proj.bias is not None, fused=True)
+    ff = MLP(name="mlp", d_model=d, d_ff=m.linear1.out_features, activation=act,
+             bias=m.linear1.bias is not None)
+    norms = [_layer_norm(n.normalized_shape, n.elementwise_affine, n.bias is not None)
+             for n in (m.norm1, m.norm2)]
+    if None in norms:
+        return None
+    norm1, norm2 = (n.model_copy(update={"name": f"norm{i}"}) for i, n in
+                    enumerate(norms, 1))
+    if m.norm_first:
+        layers = [Residual(body=Sequential([norm1, sa])), Residual(body=Sequential([norm2, ff]))]
+    else:
+        layers = [Residual(body=sa), norm1, Residual(body=ff), norm2]
+    return Sequential(layers)
+
+
+def _encoder(m, shape):
+    """``nn.TransformerEncoder``: its layers (copies of one layer) as a ``Repeat``, then the
+    optional final norm."""
+    layer = _encoder_layer(m.layers[0], shape) if len(m.layers) else None
+    if layer is None:
+        return None
+    parts = [Repeat(name="layers", n=len(m.layers), body=layer)]
+    if m.norm is not None:
+        if not isinstance(m.norm, _torch_nn().LayerNorm):
+            return None
+        norm = _layer_norm(m.norm.normalized_shape, m.norm.elementwise_affine,
+                           m.norm.bias is not None)
+        if norm is None:
+            return None
+        parts.append(norm.model_copy(update={"name": "norm"}))
+    return Sequential(parts)
+
+
+def _torch_nn():
+    import torch.nn as nn
+
+    return nn
 
 
 def _rms_norm(normalized_shape, affine: bool):
@@ -346,6 +402,8 @@ def _pad(shape, rest, kwargs):
 def _cat(b, args, kwargs):
     tensors = _kw(args, kwargs, 0, "tensors")
     dim = _kw(args, kwargs, 1, "dim", 0)
+    if tensors and isinstance(dim, int) and any(isinstance(t, _Param) for t in tensors):
+        return _cat_learned(b, tensors, dim)
     if not tensors or not all(isinstance(t, _Tensor) for t in tensors) or \
             not isinstance(dim, int):
         return None
@@ -353,6 +411,26 @@ def _cat(b, args, kwargs):
     if dim % rank == 0:
         return None
     return _Op(Concat(dim=dim % rank), list(tensors))
+
+
+def _cat_learned(b, tensors, dim: int):
+    """``torch.cat([token.expand(n, -1, -1), x], dim=1)``: learned tokens (ViT's class
+    token) joined to one tensor; data movement, the tokens counted as parameters."""
+    xs = [t for t in tensors if isinstance(t, _Tensor)]
+    ps = [t for t in tensors if isinstance(t, _Param)]
+    if len(xs) != 1 or len(xs) + len(ps) != len(tensors):
+        return None
+    x = xs[0]
+    rank = x.shape.rank
+    if dim % rank == 0 or any(len(p.shape) != rank for p in ps):
+        return None
+    axis = x.shape.names[dim % rank]
+    used = _weights(b, ps)
+    if used is None:
+        return None
+    extra = sum(p.shape[dim % rank] for p in ps)
+    return _Op(Custom(label="concatenation with learned tokens", counts={},
+                      output={axis: f"{axis} + {extra}"}), [x], sum(p.numel for p in used))
 
 
 def _matmul(b, args, kwargs):
