@@ -10,11 +10,11 @@ each tool run once. The sweep is ``slow`` (``python -m pytest -m slow``; CI runs
 ConvNeXt-T (LayerNorm in its blocks, torchvision's LayerNorm2d elsewhere) runs by default,
 and tests/test_torch_import.py checks the same rules on a small module.
 
-Transformers (ViT, Swin, MaxViT) carry tokens (N×L×D) and windows; symcost shapes tensors of
-any rank, but has no mapping yet for their attention (``nn.MultiheadAttention``, issue 13) and
-for a few tensor ops around it (expand, the class token's cat), so they import with uncosted
-operations and are marked xfail for that reason only: as soon as they import fully, the same
-exact comparison applies.
+Transformers (ViT, Swin, MaxViT) carry tokens (N×L×D) and windows. ``nn.MultiheadAttention``
+and ViT's class token now import, but the fx tracer still meets ops without a mapping (ViT's
+``x[:, 0]``, Swin's ``shifted_window_attention``, MaxViT's ``einsum``), so they import with
+uncosted operations and are marked xfail for that reason only: as soon as they import fully,
+the same exact comparison applies. Their closed forms are in the zoo (``sc.zoo.vit_b_16``).
 """
 
 import warnings
@@ -79,8 +79,9 @@ def _check_every_preset(name: str) -> None:
     costs = {preset: graph.cost(X, preset) for preset in PEER_TOOLS}
     uncosted = costs["torch"].uncosted
     if uncosted and name.startswith(NOT_MAPS):
-        pytest.xfail(f"{len(uncosted)} uncosted operations, first {uncosted[0][0]} (attention "
-                     "and the ops around it have no mapping yet: issue 13)")
+        pytest.xfail(f"{len(uncosted)} uncosted operations, first {uncosted[0][0]} (fx sees "
+                     "ViT's x[:, 0], Swin's shifted_window_attention and MaxViT's einsum "
+                     "without a mapping; the torch.export importer takes them: issue 14)")
     assert uncosted == [], uncosted
     x = torch.randn(1, 3, size, size)
     differ = {}
