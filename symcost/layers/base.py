@@ -202,7 +202,7 @@ class Layer(Spec):
         if self.ranks is not None and shape.rank not in self.ranks:
             raise ShapeMismatchError(
                 f"takes a tensor of rank {_or(self.ranks)} (batch included), got {shape} "
-                f"(rank {shape.rank}).{_RANK_HINTS.get(self.ranks, '')}", layer=where)
+                f"(rank {shape.rank}).{_rank_hint(self.ranks, shape)}", layer=where)
         output, census, constraints = self.infer(shape, where)
         # the fields' own conditions first: they explain a failure better than a formula
         # built from them (and a modulo by a zero group count cannot even be formed)
@@ -241,8 +241,19 @@ def _or(ranks: tuple[int, ...]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+def _rank_hint(ranks: tuple[int, ...], shape: Shape) -> str:
+    """How to fix a rank mismatch: what the kind needs, and what to do with a sequence."""
+    hint = _RANK_HINTS.get(ranks, "")
+    if shape.rank == 3 and ranks != (3,) and shape.channels is not None \
+            and shape.names[1] != "C":
+        hint += (" The input is a sequence (batch, length, features): a Linear acts on its "
+                 "features; for a convolution over the length, Permute((0, 2, 1)) it to "
+                 "N×D×L and use Conv1d.")
+    return hint
+
+
 _RANK_HINTS: dict[tuple[int, ...], str] = {
-    (4,): " It needs a feature map N×C×H×W: remove the Flatten before it, or use a layer for "
+    (4,): " It needs a feature map N×C×H×W: remove a Flatten before it, or use a layer for "
           "this rank.",
     (3,): " It needs a 1-D map N×C×L.",
     (5,): " It needs a 3-D map N×C×T×H×W.",
