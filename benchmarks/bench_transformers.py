@@ -40,7 +40,7 @@ def bench(name: str, b: np.ndarray, t: np.ndarray) -> dict:
     x = entry.input()
     build, result = _best(lambda: entry.build().cost(x, "torch"), 3)
     start = time.perf_counter()
-    fn = result.total.lambdify("B", "T")
+    fn = result.total.lambdify("B", "T", metric="flops")
     compile_s = time.perf_counter() - start
     evals, values = _best(lambda: fn(B=b, T=t), 5)
     for i in (0, len(b) // 2, len(b) - 1):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy
+from sympy.functions.elementary.piecewise import ExprCondPair
 
 from .checks import Constraint
 from .counts import OPS, OpCounts
@@ -487,7 +488,7 @@ def _magnitude(expr: sympy.Basic, peaks: Mapping[sympy.Symbol, int]) -> int | No
         return out
     if isinstance(expr, (_FloorDiv, _ExactDiv)):
         return bounds[0] + 1
-    if isinstance(expr, (sympy.Min, sympy.Max, sympy.Piecewise, sympy.ExprCondPair)):
+    if isinstance(expr, (sympy.Min, sympy.Max, sympy.Piecewise, ExprCondPair)):
         return max(bounds, default=0)
     if isinstance(expr, (sympy.floor, sympy.ceiling)):
         return bounds[0] + 1
