@@ -141,3 +141,19 @@ def test_torch_transformer_encoder_imports_and_equals_flop_counter(norm_first, a
         with FlopCounterMode(display=False) as counter:
             model(torch.zeros(b, t, 48, device="meta"))
         assert result.evaluate(B=b, T=t).flops == counter.get_total_flops(), (b, t)
+
+
+@pytest.mark.parametrize("mask", [("sliding", 4096), ("chunked", 128), ("prefix", "P"),
+                                  "causal"])
+def test_mask_formulas_compile_exactly(mask):
+    """lambdify handles the masks' Min and floor (it raised AttributeError on Min once)."""
+    np = pytest.importorskip("numpy")
+    B, T = sc.dims("B T")
+    attn = sc.MultiheadAttention(embed_dim=64, num_heads=4, mask=mask, bias=False)
+    cost = attn.cost(sc.Shape(N=B, L=T, D=64), "flops")
+    names = sorted(s.name for s in cost.flops.free_symbols)
+    fn = cost.lambdify(*names, metric="flops")
+    points = [1, 7, 5000, 9000]
+    values = fn(**{n: np.array(points) for n in names})
+    assert [int(v) for v in values] == [cost.evaluate(**{n: p for n in names}).flops
+                                       for p in points]
