@@ -362,10 +362,11 @@ class MultiheadAttention(Layer):
         batch = sympy.Mul(*shape.sizes[:-2])
         if self.rotary:
             elements = batch * T * (H + G) * Dh
-            rot = Census(kind="rotary", ops=rotary_ops(elements), inputs=elements,
+            # the census of RotaryEmbedding on q and k (one kind, one census)
+            rot = Census(kind="rotary_embedding", ops=rotary_ops(elements), inputs=elements,
                          outputs=elements, attrs={"rotary_dim": Dh}, family="elementwise")
             rot_path = f"{path}.rotary" if path else "rotary"
-            children.append(Node(rot_path, "rotary", q.output, q.output, census=rot))
+            children.append(Node(rot_path, "rotary_embedding", q.output, q.output, census=rot))
         pairs, more = kept_pairs(self.mask, T, S, where=where_of(core_path, "attention"))
         constraints += more
         census = attention_census("attention", batch=batch, heads=H, kv_heads=G, T=T, S=S,
