@@ -361,7 +361,9 @@ class MultiheadAttention(Layer):
         core_path = f"{path}.attention" if path else "attention"
         batch = sympy.Mul(*shape.sizes[:-2])
         if self.rotary:
-            elements = batch * T * (H + G) * Dh
+            # q has T rows; k has as many rows as were projected: S of another sequence
+            # for cross-attention, else the T new ones (a prefix's cache is already rotated)
+            elements = batch * (T * H + source.sizes[-2] * G) * Dh
             rot = Census(kind="rotary", ops=rotary_ops(elements), inputs=elements,
                          outputs=elements, attrs={"rotary_dim": Dh}, family="elementwise")
             rot_path = f"{path}.rotary" if path else "rotary"
