@@ -25,6 +25,7 @@ from .layers.activation import (
     Softmax,
     Tanh,
 )
+from .layers.attention import MultiheadAttention, ScaledDotProductAttention
 from .layers.base import Spec
 from .layers.conv import (
     Conv1d,
@@ -35,7 +36,6 @@ from .layers.conv import (
     PointwiseConv2d,
     SeparableConv2d,
 )
-from .layers.attention import MultiheadAttention, ScaledDotProductAttention
 from .layers.custom import Custom
 from .layers.embedding import Embedding, PositionalEmbedding, RotaryEmbedding
 from .layers.linear import Linear

@@ -114,9 +114,10 @@ def kept_pairs(mask: str | tuple[str, sympy.Expr], T: sympy.Expr, S: sympy.Expr,
     """
     if mask == "none":
         return T * S, []
-    kind, size = (mask, None) if isinstance(mask, str) else mask
+    # "causal" has no size (0 is never read): a plain expression keeps the types exact
+    kind, size = (mask, sympy.Integer(0)) if isinstance(mask, str) else mask
     constraints: list[Constraint] = []
-    if size is not None:
+    if kind != "causal":
         constraints += size_conditions(size, where=where, field="mask",
                                        lower=0 if kind == "prefix" else 1)
     expected = T + size if kind == "prefix" else T
