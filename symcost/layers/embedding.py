@@ -23,6 +23,15 @@ def rotary_ops(elements: sympy.Expr) -> OpCounts:
     return OpCounts(mul=2 * elements, add=elements)
 
 
+def _fresh_axis(names: tuple[str, ...]) -> str:
+    """The name of the axis an embedding appends: D, else E, else D2, D3, … (a shape's
+    axis names are distinct: embedding ids that are themselves embeddings stays valid)."""
+    for name in ("D", "E", *(f"D{i}" for i in range(2, len(names) + 3))):
+        if name not in names:
+            return name
+    raise AssertionError("unreachable: more candidate names than axes")  # pragma: no cover
+
+
 class Embedding(Layer):
     """A lookup table, as ``torch.nn.Embedding``: ids (…) of any leading shape give
     vectors (…, embedding_dim). A lookup copies rows; it does no arithmetic (census empty,
@@ -47,7 +56,7 @@ class Embedding(Layer):
 
     def infer(self, shape, where):
         lookups = shape.elements
-        out = shape._make((*shape.names, "D" if "D" not in shape.names else "E"),
+        out = shape._make((*shape.names, _fresh_axis(shape.names)),
                           (*shape.sizes, self.embedding_dim))
         census = Census(kind=self.kind, ops=OpCounts(), inputs=lookups,
                         outputs=lookups * self.embedding_dim,
