@@ -63,7 +63,12 @@ def _parse_mask(value: Any) -> str | tuple[str, sympy.Expr]:
         kind, size = value
         if kind not in _SIZED:
             raise DimensionError(f"mask: unknown kind {kind!r} with a size. " + _MASK_HELP)
-        return kind, as_expr(size, where=f"mask {kind}", allow_zero=kind == "prefix")
+        try:
+            return kind, as_expr(size, where=f"mask {kind}", allow_zero=kind == "prefix")
+        except DimensionError as exc:  # the size's own complaint, and what to give instead
+            least = "0 or more" if kind == "prefix" else "1 or more"
+            raise DimensionError(f"{exc} The {kind} mask's size is {_SIZED[kind]}: give "
+                                 f"{least}, e.g. mask=('{kind}', 4096).") from None
     raise DimensionError(f"mask: expected a kind or (kind, size), given {value!r}. "
                          + _MASK_HELP)
 
@@ -316,6 +321,13 @@ class MultiheadAttention(Layer):
                          "count that divides the width, or head_dim explicitly"))
         if self.num_kv_heads is not None:
             constraints += _heads_divide(H, G, where)
+        if self.rotary:
+            constraints += require(
+                sympy.Eq(sympy.Mod(self._sizes()[2], 2), 0), where=where, field="rotary",
+                value=lambda: f"head_dim {self._sizes()[2]}",
+                message=lambda: (f"rotary embedding turns features in pairs, but a head has "
+                                 f"{self._sizes()[2]} features; give an even head_dim (or "
+                                 "embed_dim/num_heads), or rotary=False"))
         if self.kv_length is not None and self.mask != "none":
             raise SpecError(f"cross-attention (kv_length={self.kv_length}) takes mask='none'"
                             f", not {mask_text(self.mask)}: its keys come from another "

@@ -200,9 +200,13 @@ class Layer(Spec):
             return Node(path, self.kind, shape, current, children=children, composite=True,
                         constraints=sizes)
         if self.ranks is not None and shape.rank not in self.ranks:
+            sequence = (" A sequence (…, T, d) is not a feature map: a Conv1d takes it as "
+                        "N×C×L, or give the layer a map (sc.Rearrange to N×C×H×W)."
+                        if shape.rank == 3 and 3 not in self.ranks else "")
             raise ShapeMismatchError(
                 f"takes a tensor of rank {_or(self.ranks)} (batch included), got {shape} "
-                f"(rank {shape.rank}).{_RANK_HINTS.get(self.ranks, '')}", layer=where)
+                f"(rank {shape.rank}).{_RANK_HINTS.get(self.ranks, '')}{sequence}",
+                layer=where, field="input", value=str(shape))
         output, census, constraints = self.infer(shape, where)
         # the fields' own conditions first: they explain a failure better than a formula
         # built from them (and a modulo by a zero group count cannot even be formed)

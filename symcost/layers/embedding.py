@@ -127,9 +127,11 @@ class RotaryEmbedding(Layer):
                 sympy.Le(rot, self.dim), where=where, field="rotary_dim",
                 value=f"{rot} (dim {self.dim})",
                 message=f"rotates {rot} features of {self.dim}; give at most dim")
-            constraints += require(sympy.Eq(sympy.Mod(rot, 2), 0), where=where,
-                                   field="rotary_dim", value=rot,
-                                   message="rotary features come in pairs; give an even size")
+        # rotated features come in pairs, also when all of them are (rotary_dim None)
+        constraints += require(sympy.Eq(sympy.Mod(rot, 2), 0), where=where,
+                               field="rotary_dim" if self.rotary_dim is not None else "dim",
+                               value=rot, message="rotary features come in pairs; give an "
+                               "even size, or rotary_dim=an even part of dim")
         elements = shape.elements / shape.last * rot
         e = shape.elements
         census = Census(kind=self.kind, ops=rotary_ops(elements), inputs=e, outputs=e,
