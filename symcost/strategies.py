@@ -40,8 +40,11 @@ from .containers import Graph, GraphNode, Parallel, Repeat, Residual, Sequential
 from .conventions import Convention, convention_names, get_convention
 from .dims import dim, multiple_of
 from .layers import activation as _act
+from .layers import attention as _attn
 from .layers import conv as _conv
+from .layers import embedding as _emb
 from .layers import merge as _merge
+from .layers import mlp as _mlp
 from .layers import norm as _norm
 from .layers import pool as _pool
 from .layers import reshape as _reshape
@@ -471,6 +474,72 @@ def _chunk(draw, shape, preserve):
     return _reshape.ChannelChunk(chunks=chunks, index=draw(st.integers(0, chunks - 1)))
 
 
+# sequences (…, T, d): T is the second last axis, d the last, whatever the names
+
+def _mask(draw, T: int, *, max_prefix: int = 2) -> Any:
+    """A mask of any kind with sizes that fit T queries: windows and chunks from 1 to
+    T + 1 (a window wider than the sequence is allowed), a prefix of 0 to ``max_prefix``
+    cached positions (0 where the keys are exactly the queries' positions)."""
+    kind = draw(st.sampled_from(["none", "causal", "sliding", "chunked", "prefix"]))
+    if kind in ("none", "causal"):
+        return kind
+    if kind == "prefix":
+        return ("prefix", draw(st.integers(0, max_prefix)))
+    return (kind, draw(st.integers(1, T + 1)))
+
+
+def _attention(draw, shape, preserve):
+    """Heads dividing the width (or an explicit head_dim), key/value heads dividing the
+    heads, every mask kind, cross-attention (mask 'none'), rotary when the head dim is
+    even."""
+    d, T = int(shape.last), int(shape[-2])
+    if draw(st.integers(0, 3)) == 0:  # an explicit head_dim: any head count
+        heads, head_dim = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+        dh = head_dim
+    else:
+        heads, head_dim = draw(st.sampled_from(_divisors(d))), None
+        dh = d // heads
+    kv = draw(st.sampled_from(_divisors(heads)))
+    cross = draw(st.integers(0, 3)) == 0
+    mask = "none" if cross else _mask(draw, T)
+    kdim = draw(st.integers(1, 4)) if cross and draw(st.booleans()) else None
+    bias = draw(st.booleans())
+    return _attn.MultiheadAttention(
+        embed_dim=d, num_heads=heads, num_kv_heads=kv if kv != heads or
+        draw(st.booleans()) else None, head_dim=head_dim, bias=bias,
+        out_bias=draw(st.sampled_from([None, not bias])), mask=mask,
+        kv_length=draw(st.integers(1, 4)) if cross else None, kdim=kdim,
+        rotary=dh % 2 == 0 and draw(st.booleans()), scale=draw(st.booleans()),
+        position_bias=draw(st.booleans()), fused=draw(st.booleans()))
+
+
+def _positional(draw, shape, preserve):
+    return _emb.PositionalEmbedding(num_positions=int(shape[-2]) + draw(st.integers(0, 2)),
+                                    embedding_dim=int(shape.last))
+
+
+def _rotary(draw, shape, preserve):
+    d = int(shape.last)  # at least 2 (_ACCEPTS)
+    if d % 2 == 0 and draw(st.booleans()):
+        return _emb.RotaryEmbedding(dim=d)
+    return _emb.RotaryEmbedding(dim=d, rotary_dim=2 * draw(st.integers(1, d // 2)))
+
+
+def _feed_forward(cls, draw, d: int, max_ff: int = 5):
+    return cls(d_model=d, d_ff=draw(st.integers(1, max_ff)),
+               activation=draw(st.sampled_from(["gelu", "gelu_tanh", "relu", "silu"])),
+               bias=draw(st.booleans()))
+
+
+def _moe(draw, shape, preserve):
+    """Experts E, top_k at most E, an MLP or gated MLP expert, shared experts."""
+    d = int(shape.last)
+    experts = draw(st.integers(1, 4))
+    expert = _feed_forward(draw(st.sampled_from([_mlp.MLP, _mlp.GatedMLP])), draw, d, 3)
+    return _mlp.MoE(num_experts=experts, top_k=draw(st.integers(1, experts)), expert=expert,
+                    shared_experts=draw(st.integers(0, 1)), normalize=draw(st.booleans()))
+
+
 def _always(make) -> Drawer:
     """A drawer whose layer keeps or changes the shape the same way whatever ``preserve``."""
     return lambda draw, shape, preserve: make(draw, shape)
@@ -515,6 +584,15 @@ DRAWERS: dict[type[Layer], Drawer] = {
         dims=tuple(d(st.permutations(list(range(s.rank))))))),
     _reshape.Reshape: _reshape_drawer, _reshape.Rearrange: _rearrange,
     Upsample: _upsample, Custom: _custom,
+    _emb.Embedding: _always(lambda d, s: _emb.Embedding(
+        num_embeddings=d(st.integers(1, 6)), embedding_dim=d(st.integers(1, 4)))),
+    _emb.PositionalEmbedding: _positional, _emb.RotaryEmbedding: _rotary,
+    _norm.RMSNorm: _always(lambda d, s: _norm.RMSNorm(
+        normalized_shape=int(s.last), elementwise_affine=d(st.booleans()))),
+    _attn.MultiheadAttention: _attention,
+    _mlp.MLP: _always(lambda d, s: _feed_forward(_mlp.MLP, d, int(s.last))),
+    _mlp.GatedMLP: _always(lambda d, s: _feed_forward(_mlp.GatedMLP, d, int(s.last))),
+    _mlp.MoE: _moe,
 }
 
 _BY_KIND: dict[str, type[Layer]] = {cls.model_fields["kind"].default: cls for cls in DRAWERS}
@@ -565,9 +643,35 @@ def _kind_names(kinds: Any, name: str = "kinds") -> tuple[str, ...]:
 _RANKS = {cls.model_fields["kind"].default: cls.ranks for cls in LAYER_TYPES}
 
 
+#: What a kind needs of its input beyond its class's ranks: sequences (…, T, d) of rank 3
+#: and up; rotary pairs need d ≥ 2; an embedding adds an axis, drawn up to rank 4 so that
+#: networks stay small.
+_ACCEPTS: dict[str, Callable[[Shape], bool]] = {
+    "multihead_attention": lambda s: s.rank >= 3,
+    "positional_embedding": lambda s: s.rank >= 3,
+    "rotary_embedding": lambda s: int(s.last) >= 2,
+    "embedding": lambda s: s.rank <= 4,
+}
+
+
+#: The ranks :func:`layers` draws an input of, for kinds whose class takes any rank but
+#: which need a sequence.
+_ANY_RANKS = {"multihead_attention": (3, 4), "positional_embedding": (3, 4)}
+
+
+def _suited(shape: Shape, names: tuple[str, ...]) -> Shape:
+    """A drawn shape some kind of ``names`` accepts: a last axis of one widened to two
+    when only rotary pairs were asked for."""
+    if any(_fits(k, shape, False) for k in names) or int(shape.last) >= 2:
+        return shape
+    return shape.with_size(-1, 2)
+
+
 def _fits(kind: str, shape: Shape, preserve: bool) -> bool:
     ranks = _RANKS[kind]
     if ranks is not None and shape.rank not in ranks:
+        return False
+    if kind in _ACCEPTS and not _ACCEPTS[kind](shape):
         return False
     if kind in _NCHW_ONLY and shape.names not in (("N", "C"), ("N", "C", "H", "W")):
         return False  # its drawn formulas name the axes N, C, H, W
@@ -619,8 +723,9 @@ def layers(*, kinds: Any = None, input: Shape | SearchStrategy[Shape] | None = N
     """
     names = _kind_names(kinds)
     if input is None:
-        accepted = {r for k in names for r in (_RANKS[k] or (2, 4))}
-        return shapes(ranks=accepted & set(LAYOUTS)).flatmap(
+        accepted = {r for k in names for r in (_RANKS[k] or _ANY_RANKS.get(k, (2, 4)))}
+        return shapes(ranks=accepted & set(LAYOUTS)).map(
+            lambda s: _suited(s, names)).flatmap(
             lambda s: _layer_for(s, tuple(k for k in names if _fits(k, s, False))
                                  or names))
     if isinstance(input, SearchStrategy):
@@ -722,8 +827,12 @@ def _graph(draw, shape: Shape, kinds, depth, containers, preserve: bool) -> Grap
     sa = shapes_[a]
     if not preserve and sa.rank == 4 and sa[2] == sa[3]:
         choices.append("matmul")
+    if sa.rank >= 3:  # every value has the input's shape: (…, heads, T, head_dim)
+        choices.append("sdpa")
     merge = draw(st.sampled_from(choices))
-    if merge == "matmul":
+    if merge == "sdpa":
+        nodes += _sdpa_nodes(draw, names, sa)
+    elif merge == "matmul":
         other = b if shapes_[b] == sa else a
         nodes.append(GraphNode(name="t", op=_reshape.Permute(dims=(0, 1, 3, 2)),
                                inputs=(other,)))
@@ -731,6 +840,27 @@ def _graph(draw, shape: Shape, kinds, depth, containers, preserve: bool) -> Grap
     else:
         nodes.append(GraphNode(name="out", op=_MERGES[merge](), inputs=(a, b)))
     return Graph(nodes=tuple(nodes))
+
+
+def _sdpa_nodes(draw, names: list[str], shape: Shape) -> list[GraphNode]:
+    """Attention of three earlier values of one shape (…, H, T, Dh) as q, k and v; on a
+    feature map, k and v may each keep a chunk of the channels (G key/value heads
+    dividing the H query heads, enable_gqa)."""
+    q, k, v = (draw(st.sampled_from(names)) for _ in range(3))
+    nodes: list[GraphNode] = []
+    gqa = draw(st.booleans())
+    if shape.rank == 4:
+        ratio = draw(st.sampled_from(_divisors(int(shape[1]))))
+        if ratio > 1:
+            gqa = True
+            for label, src in (("k", k), ("v", v)):
+                chunk = _reshape.ChannelChunk(chunks=ratio,
+                                              index=draw(st.integers(0, ratio - 1)))
+                nodes.append(GraphNode(name=label, op=chunk, inputs=(src,)))
+            k, v = "k", "v"
+    merge = _attn.ScaledDotProductAttention(mask=_mask(draw, int(shape[-2]), max_prefix=0),
+                                            enable_gqa=gqa, scale=draw(st.booleans()))
+    return nodes + [GraphNode(name="out", op=merge, inputs=(q, k, v))]
 
 
 _DEFAULT_INPUT = Shape(C=3, H=8, W=8)

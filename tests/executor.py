@@ -17,7 +17,13 @@ census is a modelling choice, the executor implements the algorithm that choice 
   statistics (not counted): one multiply and one add per element;
 * pooling windows are nominal: every window holds kh·kw values, padding included (−∞ for
   max, zeros for average), including ceil-mode overhang; softmax is the direct
-  exp / sum / divide (no max subtraction); bilinear upsampling uses precomputed weights.
+  exp / sum / divide (no max subtraction); bilinear upsampling uses precomputed weights;
+* attention scores only the (query, key) pairs its mask keeps, each query over its own kept
+  keys (causal, prefix, sliding and chunked masks written from their definitions, not from
+  symcost's closed forms); rotary tables (cos, sin) are precomputed constants; an embedding
+  lookup copies rows (ids are read from the input values); a mixture of experts routes each
+  token with a seeded router to top_k distinct experts, found by k passes of a max over
+  all E scores (the chosen ones masked).
 
 ``run(spec, shape)`` returns the output values, the counts and, when torch is installed, the
 same computation by ``torch.nn.functional`` so the executor itself is proven right.
@@ -204,6 +210,7 @@ class Context:
 
     def __init__(self, rng: np.random.Generator, torch=None) -> None:
         self.rng, self.t, self.torch = rng, Tally(), torch
+        self.routes: list[list[tuple[int, ...]]] = []  # each MoE's choice per token
 
     def normal(self, *shape):
         return self.rng.normal(size=shape)
@@ -810,28 +817,353 @@ def ex_rearrange(layer, x, ctx):
     return out, ref
 
 
+# ------------------------------------------------------ sequences, attention, experts
+
+
+def _ids(values: np.ndarray, vocabulary: int) -> np.ndarray:
+    """Token ids read from (float) input values, the same for the executor and torch."""
+    return (np.floor(np.abs(values) * 7).astype(np.int64)) % vocabulary
+
+
+def ex_embedding(layer, x, ctx):
+    """A lookup: each id selects a row of the table; copies, no arithmetic."""
+    V, d = int(layer.num_embeddings), int(layer.embedding_dim)
+    table = ctx.normal(V, d)
+    ids = _ids(values_of(x), V)
+    out = np.empty(x.shape + (d,), dtype=object)
+    for idx in np.ndindex(x.shape):
+        for j in range(d):
+            out[idx + (j,)] = Num(table[ids[idx], j], ctx.t)
+
+    def ref(torch, xv):
+        return torch.nn.functional.embedding(torch.from_numpy(_ids(xv, V)),
+                                             torch.from_numpy(table)).numpy()
+    return out, ref
+
+
+def ex_positional_embedding(layer, x, ctx):
+    """Row t of the table added to position t (axis -2)."""
+    table = ctx.normal(int(layer.num_positions), int(layer.embedding_dim))
+    out = np.empty(x.shape, dtype=object)
+    for idx in np.ndindex(x.shape):
+        out[idx] = x[idx] + table[idx[-2], idx[-1]]
+    T = x.shape[-2]
+
+    def ref(torch, xv):
+        rows = torch.nn.functional.embedding(torch.arange(T), torch.from_numpy(table))
+        return (torch.from_numpy(xv) + rows).numpy()
+    return out, ref
+
+
+ROPE_BASE = 10000.0
+
+
+def rotate(x: np.ndarray, rot: int, offset: int = 0) -> np.ndarray:
+    """RoPE on counted values (LLaMA's half split: feature i pairs with i + rot/2) at
+    positions offset + index along axis -2: a·cos − b·sin, a·sin + b·cos."""
+    half = rot // 2
+    out = x.copy()
+    for idx in np.ndindex(x.shape[:-1]):
+        t = idx[-1] + offset
+        for i in range(half):
+            theta = t * ROPE_BASE ** (-2 * i / rot)
+            c, s = math.cos(theta), math.sin(theta)
+            a, b = x[idx + (i,)], x[idx + (i + half,)]
+            out[idx + (i,)] = a * c - b * s
+            out[idx + (i + half,)] = a * s + b * c
+    return out
+
+
+def rotate_reference(xv: np.ndarray, rot: int, offset: int = 0) -> np.ndarray:
+    """The same by Hugging Face's formula: x·cos + rotate_half(x)·sin on the first ``rot``
+    features, frequency tables concatenated twice."""
+    T = xv.shape[-2]
+    inv = 1.0 / ROPE_BASE ** (np.arange(0, rot, 2) / rot)
+    freqs = np.outer(np.arange(offset, offset + T), inv)
+    emb = np.concatenate([freqs, freqs], axis=-1)
+    xr = xv[..., :rot]
+    x1, x2 = xr[..., :rot // 2], xr[..., rot // 2:]
+    turned = np.concatenate([-x2, x1], axis=-1)
+    return np.concatenate([xr * np.cos(emb) + turned * np.sin(emb), xv[..., rot:]], axis=-1)
+
+
+def ex_rotary(layer, x, ctx):
+    rot = int(layer.rotary_dim if layer.rotary_dim is not None else layer.dim)
+    return rotate(x, rot), lambda torch, xv: rotate_reference(xv, rot)
+
+
+def ex_rms_norm(layer, x, ctx):
+    """x / √(mean(x²) + ε) · w per row of the last axis."""
+    n, eps = x.shape[-1], 1e-6
+    weight = ctx.normal(n) if layer.elementwise_affine else None
+    out = np.empty(x.shape, dtype=object)
+    for idx in np.ndindex(x.shape[:-1]):
+        row = list(x[idx])
+        r = 1 / sqrt(total(v * v for v in row) / n + eps)
+        y = [v * r for v in row]
+        if weight is not None:
+            y = [v * w for v, w in zip(y, weight)]
+        out[idx] = np.array(y, dtype=object)
+
+    def ref(torch, xv):
+        return torch.nn.functional.rms_norm(
+            torch.from_numpy(xv), (n,), None if weight is None else torch.from_numpy(weight),
+            eps=eps).numpy()
+    return out, ref
+
+
+def _chain_refs(refs):
+    def chain(torch, xv):
+        for ref in refs:
+            xv = ref(torch, xv)
+        return xv
+    return chain
+
+
+def ex_mlp(layer, x, ctx):
+    refs = []
+    for _, part in layer.parts():
+        x, ref = execute(part, x, ctx)
+        refs.append(ref)
+    return x, _chain_refs(refs)
+
+
+def ex_gated_mlp(layer, x, ctx):
+    """down(act(gate(x)) · up(x))."""
+    parts = dict(layer.parts())
+    gate, rg = execute(parts["gate_proj"], x, ctx)
+    up, ru = execute(parts["up_proj"], x, ctx)
+    act, ra = execute(parts["act"], gate, ctx)
+    out, rd = execute(parts["down_proj"], act * up, ctx)
+    return out, lambda torch, xv: rd(torch, ra(torch, rg(torch, xv)) * ru(torch, xv))
+
+
+def top_k(scores: list, k: int) -> list[int]:
+    """k passes of a max over all E scores, the chosen ones masked: k·(E − 1) compares;
+    ties go to the lower index."""
+    masked = list(scores)
+    chosen = []
+    for _ in range(k):
+        best = 0
+        for e in range(1, len(masked)):
+            if masked[e] > masked[best]:
+                best = e
+        chosen.append(best)
+        masked[best] = Num(-math.inf, scores[0].t)
+    return chosen
+
+
+def ex_moe(layer, x, ctx):
+    """Route every token (a row of the last axis) with a seeded bias-free router: softmax
+    over E, top-k, renormalise; each expert (its own parameters) runs on the rows routed
+    to it; outputs combined with the routing weights, plus the shared experts."""
+    t = ctx.t
+    E, k, shared = int(layer.num_experts), int(layer.top_k), int(layer.shared_experts)
+    d = x.shape[-1]
+    rows = x.reshape(-1, d)
+    router = ctx.normal(E, d)
+    routes, weights = [], []
+    for row in rows:
+        logits = [dot(list(row), router[e], t) for e in range(E)]
+        e_ = [exp(v) for v in logits]
+        z = total(e_)
+        p = [v / z for v in e_]
+        chosen = top_k(p, k)
+        w = [p[c] for c in chosen]
+        if layer.normalize:
+            norm = total(w)
+            w = [v / norm for v in w]
+        routes.append(chosen)
+        weights.append(w)
+    ctx.routes.append([tuple(r) for r in routes])
+    outputs: list[list] = [[None] * k for _ in range(len(rows))]
+    expert_refs = []
+    for e in range(E):
+        slots = [(i, j) for i, r in enumerate(routes) for j, c in enumerate(r) if c == e]
+        batch = np.empty((len(slots), d), dtype=object)
+        for n, (i, _) in enumerate(slots):
+            batch[n] = rows[i]
+        y, ref = execute(layer.expert, batch, ctx)
+        for n, (i, j) in enumerate(slots):
+            outputs[i][j] = y[n]
+        expert_refs.append(ref)
+    shared_runs = [execute(layer.expert, rows, ctx) for _ in range(shared)]
+    out = np.empty(rows.shape, dtype=object)
+    for i in range(len(rows)):
+        for f in range(d):
+            acc = weights[i][0] * outputs[i][0][f]
+            for j in range(1, k):
+                acc = acc + weights[i][j] * outputs[i][j][f]
+            for y, _ in shared_runs:
+                acc = acc + y[i, f]
+            out[i, f] = acc
+
+    def ref(torch, xv):
+        rv = xv.reshape(-1, d)
+        logits = torch.from_numpy(rv) @ torch.from_numpy(router).T
+        p = torch.softmax(logits, dim=-1).numpy()
+        result = np.zeros_like(rv)
+        for i, prow in enumerate(p):
+            chosen = np.argsort(-prow, kind="stable")[:k]
+            w = prow[chosen] / (prow[chosen].sum() if layer.normalize else 1.0)
+            for c, wc in zip(chosen, w):
+                result[i] += wc * expert_refs[c](torch, rv[i:i + 1])[0]
+        for _, sref in shared_runs:
+            result += sref(torch, rv)
+        return result.reshape(xv.shape)
+    return out.reshape(x.shape), ref
+
+
+def kept_keys(mask, i: int, S: int) -> range:
+    """The keys query i attends to, from the mask's definition (module docstring of
+    symcost.layers.attention): every key, the ones up to itself, P cached ones more, the
+    last W up to itself, or its own chunk up to itself."""
+    if mask == "none":
+        return range(S)
+    if mask == "causal":
+        return range(i + 1)
+    kind, size = mask[0], int(mask[1])
+    if kind == "prefix":
+        return range(size + i + 1)
+    if kind == "sliding":
+        return range(max(0, i - size + 1), i + 1)
+    return range(i - i % size, i + 1)  # chunked
+
+
+def mask_matrix(mask, T: int, S: int) -> np.ndarray:
+    """The boolean (T, S) mask torch takes (True: scored), by whole-array comparisons."""
+    i, j = np.arange(T)[:, None], np.arange(S)[None, :]
+    if mask == "none":
+        return np.ones((T, S), dtype=bool)
+    if mask == "causal":
+        return j <= i
+    kind, size = mask[0], int(mask[1])
+    if kind == "prefix":
+        return j <= i + size
+    if kind == "sliding":
+        return (j <= i) & (j > i - size)
+    return (j <= i) & (j // size == i // size)
+
+
+def attend(q, k, v, mask, scale: bool, t: Tally, bias=None):
+    """softmax(scale·q·kᵀ [+ bias])·v over the kept pairs only. q (…, H, T, Dh), k (…, G,
+    S, Dh), v (…, G, S, Dv); query head h reads key/value head h // (H/G)."""
+    H, T, Dh = q.shape[-3:]
+    G, S = k.shape[-3:-1]
+    Dv = v.shape[-1]
+    factor = 1 / math.sqrt(Dh)
+    out = np.empty(q.shape[:-1] + (Dv,), dtype=object)
+    for b in np.ndindex(q.shape[:-3]):
+        for h in range(H):
+            g = h // (H // G)
+            for i in range(T):
+                keys = kept_keys(mask, i, S)
+                scores = []
+                for j in keys:
+                    s = dot(list(q[b + (h, i)]), list(k[b + (g, j)]), t)
+                    if scale:
+                        s = s * factor
+                    if bias is not None:
+                        s = s + bias[h, i, j]
+                    scores.append(s)
+                e = [exp(s) for s in scores]
+                z = total(e)
+                p = [v_ / z for v_ in e]
+                for f in range(Dv):
+                    out[b + (h, i, f)] = dot(p, [v[b + (g, j, f)] for j in keys], t)
+    return out
+
+
+def attend_reference(torch, q, k, v, mask, scale: bool, bias=None):
+    """torch.nn.functional.scaled_dot_product_attention with the mask as a (T, S) matrix."""
+    T, S = q.shape[-2], k.shape[-2]
+    keep = mask_matrix(mask, T, S)
+    attn_mask = torch.from_numpy(keep)
+    if bias is not None:
+        attn_mask = torch.from_numpy(np.where(keep, bias, -np.inf))
+    return torch.nn.functional.scaled_dot_product_attention(
+        torch.from_numpy(np.ascontiguousarray(q)), torch.from_numpy(np.ascontiguousarray(k)),
+        torch.from_numpy(np.ascontiguousarray(v)), attn_mask=attn_mask,
+        scale=None if scale else 1.0, enable_gqa=q.shape[-3] != k.shape[-3]).numpy()
+
+
+def _heads(x: np.ndarray, heads: int) -> np.ndarray:
+    """(…, T, heads·Dh) → (…, heads, T, Dh)."""
+    return np.moveaxis(x.reshape(x.shape[:-1] + (heads, x.shape[-1] // heads)), -2, -3)
+
+
+def _merge_heads(x: np.ndarray) -> np.ndarray:
+    """(…, heads, T, Dh) → (…, T, heads·Dh)."""
+    moved = np.moveaxis(x, -3, -2)
+    return moved.reshape(moved.shape[:-2] + (-1,))
+
+
+def ex_multihead_attention(layer, x, ctx):
+    """q, k, v projections, rotary on q and k (positions after the cached ones), the
+    core over the kept pairs (cached keys and values of a prefix drawn as given values),
+    the output projection."""
+    H, G, Dh = (int(v) for v in layer._sizes())
+    parts = dict(layer.parts())
+    lead, T = x.shape[:-2], x.shape[-2]
+    mask = layer.mask
+    P = int(mask[1]) if isinstance(mask, tuple) and mask[0] == "prefix" else 0
+    kdim = int(layer.kdim if layer.kdim is not None else layer.embed_dim)
+    source_v = None
+    if layer.kv_length is not None:  # cross-attention: another sequence, given
+        source_v = ctx.normal(*lead, int(layer.kv_length), kdim)
+        source = num_array(source_v, ctx.t)
+    else:
+        source = x
+    q, rq = ex_linear(parts["q_proj"], x, ctx)
+    k, rk = ex_linear(parts["k_proj"], source, ctx)
+    v, rv = ex_linear(parts["v_proj"], source, ctx)
+    q, k, v = _heads(q, H), _heads(k, G), _heads(v, G)
+    if layer.rotary:
+        q, k = rotate(q, Dh, P), rotate(k, Dh, P)
+    cache_k = ctx.normal(*lead, G, P, Dh)
+    cache_v = ctx.normal(*lead, G, P, Dh)
+    if P:
+        k = np.concatenate([num_array(cache_k, ctx.t), k], axis=-2)
+        v = np.concatenate([num_array(cache_v, ctx.t), v], axis=-2)
+    S = k.shape[-2]
+    bias = ctx.normal(H, T, S) if layer.position_bias else None
+    core = attend(q, k, v, mask, layer.scale, ctx.t, bias)
+    out, ro = ex_linear(parts["out_proj"], _merge_heads(core), ctx)
+
+    def ref(torch, xv):
+        src = xv if source_v is None else source_v
+        qv, kv, vv = _heads(rq(torch, xv), H), _heads(rk(torch, src), G), _heads(rv(torch, src), G)
+        if layer.rotary:
+            qv, kv = rotate_reference(qv, Dh, P), rotate_reference(kv, Dh, P)
+        kv = np.concatenate([cache_k, kv], axis=-2)
+        vv = np.concatenate([cache_v, vv], axis=-2)
+        core_v = attend_reference(torch, qv, kv, vv, mask, layer.scale, bias)
+        return ro(torch, _merge_heads(core_v))
+    return out, ref
+
+
 # ------------------------------------------------------------------------ the merges
 
 
-def ex_add(xs, ctx):
+def ex_add(xs, ctx, merge=None):
     out = xs[0]
     for other in xs[1:]:
         out = out + other  # numpy broadcasts; every element addition goes through Num
     return out
 
 
-def ex_mul(xs, ctx):
+def ex_mul(xs, ctx, merge=None):
     out = xs[0]
     for other in xs[1:]:
         out = out * other
     return out
 
 
-def ex_concat(xs, ctx):
+def ex_concat(xs, ctx, merge=None):
     return np.concatenate(xs, axis=1)
 
 
-def ex_matmul(xs, ctx):
+def ex_matmul(xs, ctx, merge=None):
     a, b = xs
     if a.ndim == 2:
         out = np.empty((a.shape[0], b.shape[1]), dtype=object)
@@ -855,10 +1187,22 @@ def _dot_nums(xs, ys, t):
     return dot(xs, ys, t)
 
 
-MERGES = {"add": ex_add, "mul": ex_mul, "concat": ex_concat, "matmul": ex_matmul}
+def ex_sdpa(xs, ctx, merge):
+    """F.scaled_dot_product_attention(q, k, v) over the pairs ``merge.mask`` keeps."""
+    q, k, v = xs
+    return attend(q, k, v, merge.mask, merge.scale, ctx.t)
 
 
-def merge_ref(kind, values):
+MERGES = {"add": ex_add, "mul": ex_mul, "concat": ex_concat, "matmul": ex_matmul,
+          "sdpa": ex_sdpa}
+
+
+def merge_ref(merge, values, torch=None):
+    """The merge on plain values (``merge`` a spec or a kind name); attention by torch."""
+    kind = getattr(merge, "kind", merge)
+    if kind == "sdpa":  # torch is the reference; without it, nothing to compare
+        return None if torch is None else attend_reference(torch, *values, merge.mask,
+                                                           merge.scale)
     if kind == "add":
         return sum(values[1:], values[0])
     if kind == "mul":
@@ -887,6 +1231,9 @@ LAYERS: dict[str, Callable] = {
     "channel_shuffle": ex_channel_shuffle, "channel_chunk": ex_channel_chunk,
     "permute": ex_permute, "reshape": ex_reshape, "rearrange": ex_rearrange,
     "upsample": ex_upsample, "custom": ex_custom, **ACTIVATIONS,
+    "embedding": ex_embedding, "positional_embedding": ex_positional_embedding,
+    "rotary_embedding": ex_rotary, "rms_norm": ex_rms_norm, "mlp": ex_mlp,
+    "gated_mlp": ex_gated_mlp, "moe": ex_moe, "multihead_attention": ex_multihead_attention,
 }
 
 #: Every kind with an executor: leaf layers and merges.
@@ -919,20 +1266,21 @@ def execute(spec, x: np.ndarray, ctx: Context):
         body, rb = execute(spec.body, x, ctx)
         other, ro = execute(spec.shortcut, x, ctx) if spec.shortcut is not None else \
             (x, lambda torch, xv: xv)
-        out = MERGES[spec.merge.kind]([body, other], ctx)
-        return out, lambda torch, xv: merge_ref(spec.merge.kind, [rb(torch, xv), ro(torch, xv)])
+        out = MERGES[spec.merge.kind]([body, other], ctx, spec.merge)
+        return out, lambda torch, xv: merge_ref(spec.merge, [rb(torch, xv), ro(torch, xv)],
+                                                torch)
     if isinstance(spec, Parallel):
         runs = [execute(b, x, ctx) for b in spec.branches]
-        out = MERGES[spec.merge.kind]([r[0] for r in runs], ctx)
-        return out, lambda torch, xv: merge_ref(spec.merge.kind, [r[1](torch, xv)
-                                                                  for r in runs])
+        out = MERGES[spec.merge.kind]([r[0] for r in runs], ctx, spec.merge)
+        return out, lambda torch, xv: merge_ref(spec.merge, [r[1](torch, xv) for r in runs],
+                                                torch)
     if isinstance(spec, Graph):
         values, refs = {"input": x}, {}
         for gn in spec.nodes:
             inputs = [values[i] for i in gn.inputs]
             if gn.op.kind in MERGES:
-                values[gn.name] = MERGES[gn.op.kind](inputs, ctx)
-                refs[gn.name] = ("merge", gn.op.kind, gn.inputs)
+                values[gn.name] = MERGES[gn.op.kind](inputs, ctx, gn.op)
+                refs[gn.name] = ("merge", gn.op, gn.inputs)
             else:
                 values[gn.name], ref = execute(gn.op, inputs[0], ctx)
                 refs[gn.name] = ("layer", ref, gn.inputs)
@@ -943,7 +1291,8 @@ def execute(spec, x: np.ndarray, ctx: Context):
             for gn in spec.nodes:
                 what, fn, inputs = refs[gn.name]
                 args = [got[i] for i in inputs]
-                got[gn.name] = merge_ref(fn, args) if what == "merge" else fn(torch, args[0])
+                got[gn.name] = (merge_ref(fn, args, torch) if what == "merge"
+                                else fn(torch, args[0]))
             return got[output]
         return values[output], graph_ref
     return LAYERS[spec.kind](spec, x, ctx)
@@ -969,10 +1318,13 @@ def run(spec, shape, *, seed: int = 0, torch=None):
     return values_of(np.asarray(out)), counts, expected
 
 
-def run_merge(kind, shapes, *, seed: int = 0):
-    """Execute a merge on random inputs; returns (output values, counts, numpy's output)."""
+def run_merge(merge, shapes, *, seed: int = 0, torch=None):
+    """Execute a merge (a spec or a kind name) on random inputs; returns (output values,
+    counts, the reference output: numpy's, torch's for attention)."""
+    kind = getattr(merge, "kind", merge)
     ctx = Context(np.random.default_rng(seed))
     pairs = [random_input(s, ctx) for s in shapes]
     ctx.t.counts.clear()
-    out = MERGES[kind]([p[0] for p in pairs], ctx)
-    return values_of(np.asarray(out)), ctx.t.census(), merge_ref(kind, [p[1] for p in pairs])
+    out = MERGES[kind]([p[0] for p in pairs], ctx, merge)
+    return values_of(np.asarray(out)), ctx.t.census(), merge_ref(
+        merge, [p[1] for p in pairs], torch)

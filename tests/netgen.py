@@ -4,7 +4,8 @@
 shape that reaches it (in_channels = the incoming C, Linear's in_features = the last axis,
 groups dividing the channels, windows padded so that no size can drop below 1), so every
 drawn network analyses without error. It uses every kind of ``symcost.spec.LAYER_TYPES``,
-the containers Sequential/Residual/Parallel/Repeat/Graph and the merges add/mul/concat/matmul.
+the containers Sequential/Residual/Parallel/Repeat/Graph and the merges add/mul/concat/matmul
+and sdpa.
 It stays beside ``symcost.strategies`` because it also draws symbolic sizes (channel symbols,
 symbolic H and W), which a document must declare and round-trip; the public strategies draw
 concrete sizes.
@@ -170,9 +171,63 @@ def _vector_layer(draw, kind: type, x: sc.Shape, mode: str) -> sc.AnyLayer | Non
     return _shape_free(draw, kind, x, mode)
 
 
+_SEQUENCE_KINDS = (sc.Embedding, sc.PositionalEmbedding, sc.RotaryEmbedding, sc.RMSNorm,
+                   sc.MultiheadAttention, sc.MLP, sc.GatedMLP, sc.MoE)
+
+
+def _mask(draw, T: sympy.Expr, prefixes=(0, 2)):
+    """Every mask kind; sizes numeric (windows may exceed a symbolic T: Min stays exact);
+    a prefix only of ``prefixes`` cached positions."""
+    kind = draw(st.sampled_from(["none", "causal", "prefix", "sliding", "chunked"]))
+    if kind in ("none", "causal"):
+        return kind
+    if kind == "prefix":
+        return ["prefix", draw(st.sampled_from(prefixes))]  # JSON's spelling: a list
+    return [kind, draw(st.sampled_from([1, 3, 4]))]
+
+
+def _sequence_layer(draw, kind: type, x: sc.Shape, mode: str) -> sc.AnyLayer | None:
+    """The sequence kinds on the last axis d (…, T, d), sizes possibly symbolic: one head
+    or an explicit head_dim when d is a symbol, G = 1 or H key/value heads."""
+    d = x.last
+    if kind is sc.Embedding:
+        return sc.Embedding(num_embeddings=draw(st.sampled_from([5, sc.dim("V")])),
+                            embedding_dim=draw(st.sampled_from([4, sc.dim("d_e")]))) \
+            if mode == _ANY and x.rank <= 4 else None
+    if kind is sc.RMSNorm:
+        return sc.RMSNorm(normalized_shape=d, elementwise_affine=draw(st.booleans()))
+    if kind in (sc.MLP, sc.GatedMLP):
+        return kind(d_model=d, d_ff=draw(st.sampled_from([8, sc.dim("F")])),
+                    bias=draw(st.booleans()))
+    if kind is sc.MoE:
+        expert = draw(st.sampled_from([sc.MLP, sc.GatedMLP]))(d_model=d, d_ff=4)
+        return sc.MoE(num_experts=draw(st.sampled_from([4, sc.dim("X")])), top_k=1,
+                      expert=expert, shared_experts=draw(st.sampled_from([0, 1])))
+    if x.rank < 3:
+        return None
+    if kind is sc.PositionalEmbedding:
+        return sc.PositionalEmbedding(num_positions=x.sizes[-2] + 2, embedding_dim=d)
+    if kind is sc.RotaryEmbedding:
+        return sc.RotaryEmbedding(dim=d, rotary_dim=2) if not (d.is_Integer and d < 2) \
+            else None
+    heads = d if draw(st.booleans()) else 1
+    head_dim = draw(st.sampled_from([None, 2]))
+    cross = draw(st.integers(0, 3)) == 0
+    return sc.MultiheadAttention(embed_dim=d, num_heads=heads,
+                                 num_kv_heads=draw(st.sampled_from([None, 1, heads])),
+                                 head_dim=head_dim, mask="none" if cross else _mask(
+                                     draw, x.sizes[-2]),
+                                 kv_length=sc.dim("S") if cross else None,
+                                 rotary=head_dim == 2 and draw(st.booleans()),
+                                 bias=draw(st.booleans()))
+
+
 def _leaf(draw, x: sc.Shape, mode: str, kinds: tuple[type, ...]) -> sc.AnyLayer:
     kind = draw(st.sampled_from(kinds))
-    layer = {2: _vector_layer, 4: _map_layer}.get(x.rank, _nd_layer)(draw, kind, x, mode)
+    if kind in _SEQUENCE_KINDS:
+        layer = _sequence_layer(draw, kind, x, mode)
+    else:
+        layer = {2: _vector_layer, 4: _map_layer}.get(x.rank, _nd_layer)(draw, kind, x, mode)
     if layer is None:  # the kind does not fit here: any kind that keeps the shape does
         layer = _shape_free(draw, draw(st.sampled_from([sc.ReLU, sc.Tanh, sc.Identity,
                                                         sc.Dropout, sc.Custom])), x)
@@ -228,8 +283,14 @@ def _graph(draw, x: sc.Shape, mode: str, depth: int, kinds: tuple[type, ...]) ->
     b = _leaf(draw, x, _SAME_SHAPE, kinds)
     nodes = [sc.GraphNode(name="a", op=a), sc.GraphNode(name="b", op=b, inputs=("a",))]
     merge = draw(st.sampled_from(["add", "mul", "matmul"] if mode == _ANY and x.rank == 4
-                                 else ["add", "mul"]))
-    if merge == "matmul":  # (H x W) @ (W x H): the second operand is a transpose
+                                 else ["add", "mul"]) if x.rank < 3 else
+                 st.sampled_from(["add", "mul", "sdpa"] + (["matmul"] if mode == _ANY and
+                                                           x.rank == 4 else [])))
+    if merge == "sdpa":  # q, k, v of the input's shape (…, heads, T, head_dim)
+        nodes.append(sc.GraphNode(name="m", op=sc.ScaledDotProductAttention(
+            mask=_mask(draw, x.sizes[-2], prefixes=(0,)),
+            scale=draw(st.booleans())), inputs=("b", "a", "input")))
+    elif merge == "matmul":  # (H x W) @ (W x H): the second operand is a transpose
         nodes.append(sc.GraphNode(name="t", op=sc.Permute(dims=(0, 1, 3, 2)),
                                   inputs=("input",)))
         nodes.append(sc.GraphNode(name="m", op=sc.MatMul(), inputs=("b", "t")))

@@ -49,6 +49,10 @@ MERGES = sorted(cls.model_fields["kind"].default for cls in MERGE_TYPES)
 #: The input ranks each kind is drawn for: what its class accepts (any: 2, 3 and 4).
 RANKS = {cls.model_fields["kind"].default: cls.ranks or (2, 3, 4) for cls in LAYER_TYPES}
 RANKS["custom"] = (2, 4)  # the drawn custom operations name N, C, H, W
+# sequences (…, T, d): attention and learned positions need the T axis
+RANKS["multihead_attention"] = RANKS["positional_embedding"] = (3, 4)
+#: Kinds whose input needs a last axis of 2 at least (rotary pairs).
+PAIRS = {"rotary_embedding"}
 SMALL = dict(max_batch=2, max_channels=4, max_side=6)
 
 
@@ -79,6 +83,8 @@ def test_every_kind_has_an_oracle():
 @given(data=st.data())
 def test_census_equals_executed_operations(kind, data):
     shape = data.draw(sst.shapes(ranks=RANKS[kind], **SMALL), label="shape")
+    if kind in PAIRS:
+        shape = shape.with_size(-1, shape.last + 1)
     layer = data.draw(sst.layers(kinds=[kind], input=shape), label="layer")
     check(layer, shape, seed=data.draw(st.integers(0, 2**16), label="seed"))
 
@@ -131,6 +137,9 @@ def test_census_on_named_features(name, layer):
 @settings(max_examples=10, deadline=None)
 @given(data=st.data())
 def test_merge_census_equals_executed_operations(kind, data):
+    if kind == "sdpa":
+        check_attention(data)
+        return
     n, c, h, w = (data.draw(st.integers(1, 3)) for _ in range(4))
     base = sc.Shape(N=n, C=c, H=h, W=w)
     if kind == "matmul":
@@ -163,3 +172,36 @@ def test_merge_census_equals_executed_operations(kind, data):
 def test_network_census_equals_executed_operations(net, seed):
     """Whole random networks (containers, merges, repeats, graphs) executed end to end."""
     check(net, sc.Shape(C=2, H=5, W=5), seed=seed)
+
+
+def attention_case(data):
+    """q (N, H, T, Dh), k (N, G, S, Dh), v (N, G, S, Dv) for a drawn mask: S = T for the
+    causal kinds, P + T after a prefix, anything without a mask; G divides H."""
+    n, t = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 5))
+    heads = data.draw(st.integers(1, 4))
+    kv = data.draw(st.sampled_from([g for g in range(1, heads + 1) if heads % g == 0]))
+    kind = data.draw(st.sampled_from(["none", "causal", "prefix", "sliding", "chunked"]))
+    mask = kind if kind in ("none", "causal") else (
+        kind, data.draw(st.integers(0, 3) if kind == "prefix" else st.integers(1, t + 1)))
+    s = {"none": data.draw(st.integers(1, 5)), "prefix": t + (mask[1] if kind == "prefix"
+                                                               else 0)}.get(kind, t)
+    dh, dv = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    q = sc.Shape(N=n, heads=heads, L=t, D=dh)
+    k = sc.Shape(N=n, heads=kv, L=s, D=dh)
+    v = sc.Shape(N=n, heads=kv, L=s, D=dv)
+    merge = sc.ScaledDotProductAttention(mask=mask, enable_gqa=kv != heads or
+                                         data.draw(st.booleans()),
+                                         scale=data.draw(st.booleans()))
+    return merge, [q, k, v]
+
+
+def check_attention(data):
+    """The merge "sdpa": only the kept pairs executed, every mask kind, grouped-query
+    heads; torch's F.scaled_dot_product_attention (attn_mask, enable_gqa) as reference."""
+    merge, shapes = attention_case(data)
+    out, census, _ = merge.combine(shapes, "sdpa")
+    values, executed, expected = run_merge(merge, shapes, torch=torch)
+    assert executed == {op: int(v) for op, v in census.ops.items() if v != 0}, merge
+    assert values.shape == tuple(int(v) for v in out.axes().values())
+    if torch is not None:
+        np.testing.assert_allclose(values, expected, rtol=1e-9, atol=1e-12)

@@ -17,6 +17,8 @@ MAP = sc.Shape(N=N, C=C, H=H, W=W)
 SEQ1D = sc.Shape(N=N, C=C, L=L)
 VIDEO = sc.Shape(N=N, C=C, T=T, H=H, W=W)
 E = N * C * H * W  # elements of MAP
+SEQ = sc.Shape(N=N, L=L, D=C)  # a sequence: N × L positions of width C
+R = N * L  # rows of SEQ
 
 # (layer, input, expected census entries (others zero), expected params)
 GOLDEN = [
@@ -94,7 +96,70 @@ GOLDEN = [
     (sc.Rearrange(pattern="n l (h d) -> n h l d", sizes={"h": 4}),
      sc.Shape(N=N, L=L, D=4 * C), {}, 0),
     (sc.Reshape(axes={"N": "N", "C": "C", "L": "H*W"}), MAP, {}, 0),
+    # ---- sequences (N, L, C): R = N·L rows of width C, derived by hand from each kind's
+    # definition (not from symcost's helpers)
+    # a lookup copies rows: no arithmetic; the table is V×d (torch.nn.Embedding.weight)
+    (sc.Embedding(num_embeddings=K, embedding_dim=C), sc.Shape(N=N, L=L), {}, K * C),
+    # row t of an L×C table added to position t: one add per element
+    (sc.PositionalEmbedding(num_positions=L, embedding_dim=C), SEQ,
+     {"add": R * C}, L * C),
+    # a pair (a, b) → (a·cos − b·sin, a·sin + b·cos): 4 mul + 2 add per pair of elements
+    (sc.RotaryEmbedding(dim=C), SEQ, {"mul": 2 * R * C, "add": R * C}, 0),
+    (sc.RotaryEmbedding(dim=C, rotary_dim=2), SEQ, {"mul": 4 * R, "add": 2 * R}, 0),
+    # per row: C squares, C − 1 adds, ÷C, +ε, √, 1/√, x·r (C mul), ·w (C mul)
+    (sc.RMSNorm(normalized_shape=C), SEQ,
+     {"mul": 3 * R * C, "add": R * C, "div": 2 * R, "sqrt": R}, C),
+    # fc1 (C→C2, bias), GELU on R·C2 values (mul 3, add 1, erf 1 each, as its row above),
+    # fc2 (C2→C, bias)
+    (sc.MLP(d_model=C, d_ff=C2), SEQ,
+     {"mac": 2 * R * C * C2, "dot": R * (C2 + C), "bias": R * (C2 + C),
+      "mul": 3 * R * C2, "add": R * C2, "erf": R * C2}, 2 * C * C2 + C2 + C),
+    # gate and up (C→C2), SiLU on R·C2 (mul 2, exp, add, div each), the gating multiply,
+    # down (C2→C); no bias (LLaMA)
+    (sc.GatedMLP(d_model=C, d_ff=C2), SEQ,
+     {"mac": 3 * R * C * C2, "dot": R * (2 * C2 + C), "mul": 3 * R * C2, "exp": R * C2,
+      "add": R * C2, "div": R * C2}, 3 * C * C2),
+    # Mixtral's routing, 8 experts, top 2: router C→8 (no bias); softmax over 8 (8 exp,
+    # 7 add, 8 div) and top-2 by two max passes over 8 (2·7 cmp), renormalising the two
+    # weights (1 add, 2 div); the gated expert on 2R rows (the row above with R → 2R);
+    # combine: 2 mul and 1 add per output feature. params: router 8C + 8 experts of 3·C·C2
+    (sc.MoE(num_experts=8, top_k=2, expert=sc.GatedMLP(d_model=C, d_ff=C2)), SEQ,
+     {"mac": 8 * R * C + 6 * R * C * C2, "dot": 8 * R + 2 * R * (2 * C2 + C),
+      "exp": 8 * R + 2 * R * C2, "add": 8 * R + 2 * R * C2 + R * C,
+      "div": 10 * R + 2 * R * C2, "cmp": 14 * R, "mul": 6 * R * C2 + 2 * R * C},
+     8 * C + 24 * C * C2),
+    # d = 8, 2 query heads of 4, 1 key/value head (multi-query), causal, no bias: q 8→8,
+    # k and v 8→4, out 8→8 (192 MACs and 24 dots per row). Core per batch element and head:
+    # query i scores keys 0..i, L(L+1)/2 pairs; 2 heads give kept = N·L(L+1) pairs, each a
+    # 4-term score dot, ×1/√4, exp, ÷sum, and 4 value dots over its keys (4 MACs per pair
+    # plus 8 dots per query); a softmax of n terms sums with n − 1 adds
+    (sc.MultiheadAttention(embed_dim=8, num_heads=2, num_kv_heads=1, bias=False,
+                           mask="causal"), sc.Shape(N=N, L=L, D=8),
+     {"mac": 192 * N * L + 8 * N * L * (L + 1), "dot": 32 * N * L + N * L * (L + 1),
+      "mul": N * L * (L + 1), "exp": N * L * (L + 1), "div": N * L * (L + 1),
+      "add": N * L * (L - 1)}, 192),
+    # d = 8, 2 heads, T = 8, window 3 (own position included): queries keep 1, 2, 3, 3, 3,
+    # 3, 3, 3 keys = 21 pairs per head, 42N in all; 4 projections 8→8 (512N MACs, 64N dots
+    # each); rotary on q and k, 8·(2 + 2)·4 = 128N values (2 mul, 1 add each)
+    (sc.MultiheadAttention(embed_dim=8, num_heads=2, bias=False, mask=("sliding", 3),
+                           rotary=True), sc.Shape(N=N, L=8, D=8),
+     {"mac": 2048 * N + 42 * 8 * N, "dot": 256 * N + 42 * N + 64 * N,
+      "mul": 256 * N + 42 * N, "add": 128 * N + 42 * N - 16 * N, "exp": 42 * N,
+      "div": 42 * N}, 256),
+    # a tied output projection (GPT-2's lm_head): the work is here, the weights are the
+    # embedding's
+    (sc.Linear(in_features=C, out_features=K, bias=False, tied=True), SEQ,
+     {"mac": R * C * K, "dot": R * K}, 0),
 ]
+
+
+def test_kept_pairs_by_hand():
+    """Pairs counted query by query. Chunks of 4 over T = 10 are 4, 4, 2 long: 10 + 10 + 3.
+    A prefix of 5 cached positions before T = 3 new ones: queries see 6, 7, 8 keys."""
+    assert sc.kept_pairs(("chunked", 4), 10, 10)[0] == 23
+    assert sc.kept_pairs(("prefix", 5), 3, 8)[0] == 21
+    assert sc.kept_pairs(("sliding", 3), 2, 2)[0] == 3  # T < W: causal, 1 + 2
+    assert sc.kept_pairs("none", 3, 7)[0] == 21
 
 
 @pytest.mark.parametrize("layer, shape, expected, params", GOLDEN,

@@ -52,8 +52,8 @@ def test_networks_reach_every_layer_kind(kind):
     net.cost(INPUT)
 
 
-@pytest.mark.parametrize("kind", ["add", "mul", "concat", "matmul", "residual", "parallel",
-                                  "repeat", "graph"])
+@pytest.mark.parametrize("kind", ["add", "mul", "concat", "matmul", "sdpa", "residual",
+                                  "parallel", "repeat", "graph"])
 def test_networks_reach_every_container_and_merge(kind):
     net = find(sst.networks(input=INPUT, max_layers=3), lambda n: kind in kinds_in(n),
                settings=FIRST)

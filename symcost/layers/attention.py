@@ -63,7 +63,12 @@ def _parse_mask(value: Any) -> str | tuple[str, sympy.Expr]:
         kind, size = value
         if kind not in _SIZED:
             raise DimensionError(f"mask: unknown kind {kind!r} with a size. " + _MASK_HELP)
-        return kind, as_expr(size, where=f"mask {kind}", allow_zero=kind == "prefix")
+        try:
+            return kind, as_expr(size, where=f"mask {kind}", allow_zero=kind == "prefix")
+        except DimensionError as exc:  # the size's own complaint, and what to give instead
+            least = "0 or more" if kind == "prefix" else "1 or more"
+            raise DimensionError(f"{exc} The {kind} mask's size is {_SIZED[kind]}: give "
+                                 f"{least}, e.g. mask=('{kind}', 4096).") from None
     raise DimensionError(f"mask: expected a kind or (kind, size), given {value!r}. "
                          + _MASK_HELP)
 
@@ -114,9 +119,10 @@ def kept_pairs(mask: str | tuple[str, sympy.Expr], T: sympy.Expr, S: sympy.Expr,
     """
     if mask == "none":
         return T * S, []
-    kind, size = (mask, None) if isinstance(mask, str) else mask
+    # "causal" has no size (0 is never read): a plain expression keeps the types exact
+    kind, size = (mask, sympy.Integer(0)) if isinstance(mask, str) else mask
     constraints: list[Constraint] = []
-    if size is not None:
+    if kind != "causal":
         constraints += size_conditions(size, where=where, field="mask",
                                        lower=0 if kind == "prefix" else 1)
     expected = T + size if kind == "prefix" else T
@@ -315,6 +321,13 @@ class MultiheadAttention(Layer):
                          "count that divides the width, or head_dim explicitly"))
         if self.num_kv_heads is not None:
             constraints += _heads_divide(H, G, where)
+        if self.rotary:
+            constraints += require(
+                sympy.Eq(sympy.Mod(self._sizes()[2], 2), 0), where=where, field="rotary",
+                value=lambda: f"head_dim {self._sizes()[2]}",
+                message=lambda: (f"rotary embedding turns features in pairs, but a head has "
+                                 f"{self._sizes()[2]} features; give an even head_dim (or "
+                                 "embed_dim/num_heads), or rotary=False"))
         if self.kv_length is not None and self.mask != "none":
             raise SpecError(f"cross-attention (kv_length={self.kv_length}) takes mask='none'"
                             f", not {mask_text(self.mask)}: its keys come from another "
@@ -361,7 +374,9 @@ class MultiheadAttention(Layer):
         core_path = f"{path}.attention" if path else "attention"
         batch = sympy.Mul(*shape.sizes[:-2])
         if self.rotary:
-            elements = batch * T * (H + G) * Dh
+            # q has T rows; k has as many rows as were projected: S of another sequence
+            # for cross-attention, else the T new ones (a prefix's cache is already rotated)
+            elements = batch * (T * H + source.sizes[-2] * G) * Dh
             # the census of RotaryEmbedding on q and k (one kind, one census)
             rot = Census(kind="rotary_embedding", ops=rotary_ops(elements), inputs=elements,
                          outputs=elements, attrs={"rotary_dim": Dh}, family="elementwise")

@@ -202,7 +202,8 @@ class Layer(Spec):
         if self.ranks is not None and shape.rank not in self.ranks:
             raise ShapeMismatchError(
                 f"takes a tensor of rank {_or(self.ranks)} (batch included), got {shape} "
-                f"(rank {shape.rank}).{_rank_hint(self.ranks, shape)}", layer=where)
+                f"(rank {shape.rank}).{_rank_hint(self.ranks, shape)}",
+                layer=where, field="input", value=str(shape))
         output, census, constraints = self.infer(shape, where)
         # the fields' own conditions first: they explain a failure better than a formula
         # built from them (and a modulo by a zero group count cannot even be formed)

@@ -23,6 +23,15 @@ def rotary_ops(elements: sympy.Expr) -> OpCounts:
     return OpCounts(mul=2 * elements, add=elements)
 
 
+def _fresh_axis(names: tuple[str, ...]) -> str:
+    """The name of the axis an embedding appends: D, else E, else D2, D3, … (a shape's
+    axis names are distinct: embedding ids that are themselves embeddings stays valid)."""
+    for name in ("D", "E", *(f"D{i}" for i in range(2, len(names) + 3))):
+        if name not in names:
+            return name
+    raise AssertionError("unreachable: more candidate names than axes")  # pragma: no cover
+
+
 class Embedding(Layer):
     """A lookup table, as ``torch.nn.Embedding``: ids (…) of any leading shape give
     vectors (…, embedding_dim). A lookup copies rows; it does no arithmetic (census empty,
@@ -47,7 +56,7 @@ class Embedding(Layer):
 
     def infer(self, shape, where):
         lookups = shape.elements
-        out = shape._make((*shape.names, "D" if "D" not in shape.names else "E"),
+        out = shape._make((*shape.names, _fresh_axis(shape.names)),
                           (*shape.sizes, self.embedding_dim))
         census = Census(kind=self.kind, ops=OpCounts(), inputs=lookups,
                         outputs=lookups * self.embedding_dim,
@@ -118,9 +127,11 @@ class RotaryEmbedding(Layer):
                 sympy.Le(rot, self.dim), where=where, field="rotary_dim",
                 value=f"{rot} (dim {self.dim})",
                 message=f"rotates {rot} features of {self.dim}; give at most dim")
-            constraints += require(sympy.Eq(sympy.Mod(rot, 2), 0), where=where,
-                                   field="rotary_dim", value=rot,
-                                   message="rotary features come in pairs; give an even size")
+        # rotated features come in pairs, also when all of them are (rotary_dim None)
+        constraints += require(sympy.Eq(sympy.Mod(rot, 2), 0), where=where,
+                               field="rotary_dim" if self.rotary_dim is not None else "dim",
+                               value=rot, message="rotary features come in pairs; give an "
+                               "even size, or rotary_dim=an even part of dim")
         elements = shape.elements / shape.last * rot
         e = shape.elements
         census = Census(kind=self.kind, ops=rotary_ops(elements), inputs=e, outputs=e,
