@@ -92,7 +92,8 @@ class ConventionComparison:
         lines = [f"{self.a} ({self.metric_a}) vs {self.b} ({self.metric_b}): "
                  f"{_short(self.total_a)} vs {_short(self.total_b)}"]
         for r in self.rows:
-            lines.append(f"  {r.kind} ×{_short(sympy.sympify(r.count))}: {_short(r.value_a)} vs {_short(r.value_b)}, "
+            count = _short(sympy.sympify(r.count))
+            lines.append(f"  {r.kind} ×{count}: {_short(r.value_a)} vs {_short(r.value_b)}, "
                          f"difference {_short(r.difference)}")
             lines.append(f"      {self.a}: {r.rule_a}")
             lines.append(f"      {self.b}: {r.rule_b}")
