@@ -37,8 +37,8 @@ class KindDifference:
     """One layer kind on which two conventions disagree."""
 
     kind: str
-    count: int
-    """How many layers of this kind the network has."""
+    count: int | sympy.Expr
+    """How many layers of this kind the network has (a symbol under a ``Repeat`` of n)."""
     rule_a: str
     rule_b: str
     value_a: sympy.Expr
@@ -79,7 +79,8 @@ class ConventionComparison:
         def num(e):
             return sympy.Integer(e.xreplace(mapping))
 
-        rows = [replace(r, value_a=num(r.value_a), value_b=num(r.value_b)) for r in self.rows]
+        rows = [replace(r, value_a=num(r.value_a), value_b=num(r.value_b),
+                        count=num(sympy.sympify(r.count))) for r in self.rows]
         return replace(self, total_a=num(self.total_a), total_b=num(self.total_b), rows=rows)
 
     def _repr_html_(self) -> str:
@@ -91,7 +92,8 @@ class ConventionComparison:
         lines = [f"{self.a} ({self.metric_a}) vs {self.b} ({self.metric_b}): "
                  f"{_short(self.total_a)} vs {_short(self.total_b)}"]
         for r in self.rows:
-            lines.append(f"  {r.kind} ×{r.count}: {_short(r.value_a)} vs {_short(r.value_b)}, "
+            count = _short(sympy.sympify(r.count))
+            lines.append(f"  {r.kind} ×{count}: {_short(r.value_a)} vs {_short(r.value_b)}, "
                          f"difference {_short(r.difference)}")
             lines.append(f"      {self.a}: {r.rule_a}")
             lines.append(f"      {self.b}: {r.rule_b}")
@@ -123,18 +125,24 @@ def compare_conventions(net: Spec, shape: Shape, a: str | Convention, b: str | C
     by_kind: dict[str, list] = {}
     for row_a, row_b in zip(ra.breakdown(leaves_only=True), rb.breakdown(leaves_only=True)):
         entry = by_kind.setdefault(row_a.kind, [0, sympy.Integer(0), sympy.Integer(0)])
-        entry[0] += 1
+        entry[0] += row_a.count
         entry[1] += getattr(row_a.cost, ma)
         entry[2] += getattr(row_b.cost, mb)
+    # a leaf's family comes from its census: parts of a composite layer (an attention
+    # core, a MoE's routing) are kinds with no spec class of their own
+    families = {n.census.kind: n.census.family for n in net.node(shape).walk()
+                if n.census is not None}
     rows = []
     for kind, (count, va, vb) in by_kind.items():
         if bounded_expand(va - vb) != 0:  # too large to expand: shown as a difference
-            rows.append(KindDifference(kind, count, _rule_text(ca, ma, kind),
-                                       _rule_text(cb, mb, kind), va, vb))
+            family = families.get(kind, "")
+            rows.append(KindDifference(kind, count, _rule_text(ca, ma, kind, family),
+                                       _rule_text(cb, mb, kind, family), va, vb))
     return ConventionComparison(ca.name, cb.name, ma, mb, getattr(ra.total, ma),
                                 getattr(rb.total, mb), rows, ra.total.constraints)
 
 
-def _rule_text(conv: Convention, metric: str, kind: str) -> str:
-    family = getattr(kind_classes()[kind], "family", "")  # containers have none
+def _rule_text(conv: Convention, metric: str, kind: str, family: str) -> str:
+    if not family and kind in kind_classes():
+        family = getattr(kind_classes()[kind], "family", "")  # containers have none
     return describe_rule(getattr(conv, metric).rule_for(kind, family))

@@ -99,8 +99,9 @@ def test_seed_activation_rules():
 def test_conventions_are_immutable_and_looked_up_by_name():
     seed = sc.get_convention("seed")
     assert sc.get_convention(seed) is seed
-    assert sc.convention_names() == ["flops", "fvcore", "macs", "ptflops", "seed", "thop",
-                                     "torch"]
+    assert sc.convention_names() == ["calflops", "chinchilla", "deepspeed", "flops", "fvcore",
+                                     "kaplan", "macs", "megatron", "palm", "ptflops", "seed",
+                                     "thop", "torch", "torch_cpu"]
     with pytest.raises(dataclasses.FrozenInstanceError):
         seed.name = "x"
     with pytest.raises(TypeError):

@@ -44,14 +44,22 @@ PROBES = {
         "flops": result.total.flops, "uncosted": result.uncosted,
         "checks": [[h, w, ours, theirs] for (h, w), (ours, theirs) in checks.items()],
         "figures": figures}""",
+    "06_attention_is_quadratic": """{
+        "tstar": {k: str(v) for k, v in Tstar.items()}, "causal_diff": causal_diff,
+        "gqa": gqa_saving["params"].subs(llama3), "moe": [moe_total.subs(mixtral),
+                                                         moe_active.subs(mixtral)],
+        "kaplan": [kaplan_holds, str(derived_kaplan)], "chinchilla": chinchilla_holds,
+        "figures": figures}""",
 }
 
 #: Figures (PNG outputs) and symcost/IPython rich outputs (HTML, LaTeX, Markdown) at least
 #: shown by each notebook, executed and as committed.
 MIN_IMAGES = {"01_depthwise_separable": 1, "02_mobilenet_width_resolution": 2,
-              "03_batchnorm_folding": 1, "04_resnet_closed_form": 1, "05_pytorch_import": 1}
+              "03_batchnorm_folding": 1, "04_resnet_closed_form": 1, "05_pytorch_import": 1,
+              "06_attention_is_quadratic": 1}
 MIN_RICH = {"01_depthwise_separable": 8, "02_mobilenet_width_resolution": 4,
-            "03_batchnorm_folding": 7, "04_resnet_closed_form": 5, "05_pytorch_import": 5}
+            "03_batchnorm_folding": 7, "04_resnet_closed_form": 5, "05_pytorch_import": 5,
+            "06_attention_is_quadratic": 10}
 RICH = ("text/html", "text/latex", "text/markdown")
 #: notebooks that need an optional extra beyond the 'notebooks' one
 NEEDS = {"05_pytorch_import": "torch"}
@@ -197,3 +205,22 @@ def test_pytorch_notebook_matches_flop_counter(run):
     assert v["flops"] == "38592*(floor(H/2 - 1/2) + 1)*(floor(W/2 - 1/2) + 1) + 1664"
     assert v["uncosted"] == []
     assert v["figures"]["torch"] == 484_099_712 and v["figures"]["fvcore"] == 245_261_120
+
+
+def test_attention_notebook_crossover_and_paper_formulas(run):
+    _, v = run("06_attention_is_quadratic")
+    # per layer, causal core B·T·d·(T + 1) MACs against the weights' 12·B·T·d²
+    assert v["tstar"] == {"causal, exact pairs T(T+1)/2": "12*d - 1",
+                          "causal, Megatron's T²/2": "12*d", "no mask (T² pairs)": "6*d"}
+    assert v["causal_diff"] == "2*B*L*T*d"
+    assert v["gqa"] == 2 * 32 * 4096 * (32 - 8) * 128  # Llama-3-8B: k, v 4096 -> 1024
+    # one Mixtral layer: 8 experts of 3·4096·14336 plus the 4096×8 router; 2 active
+    assert v["moe"] == [8 * 3 * 4096 * 14336 + 4096 * 8, 2 * 3 * 4096 * 14336 + 4096 * 8]
+    assert v["kaplan"] == [True, "2*L*T*d + 24*L*d**2"] and v["chinchilla"] is True
+    figures = v["figures"]
+    # GPT-2 small shape, T = 1024: torch FLOPs (eager) = 2 × (weights + dense attention)
+    L_, d_, V_, T_ = 12, 768, 50257, 1024
+    weights = L_ * 12 * d_**2 * T_ + V_ * d_ * T_
+    assert figures["torch"][1] == 2 * (weights + L_ * 2 * T_**2 * d_)
+    assert figures["macs"][0] == weights + L_ * T_ * (T_ + 1) * d_
+    assert figures["megatron"][1] == 2 * (weights + L_ * T_**2 * d_)

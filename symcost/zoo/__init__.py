@@ -91,6 +91,7 @@ from .shufflenet import (
     shufflenet_v2_x2_0,
 )
 from .squeezenet import squeezenet1_0, squeezenet1_1
+from .transformer_blocks import decoder_lm, encoder
 from .vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 
 __all__ = [
@@ -107,7 +108,7 @@ __all__ = [
     "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_y_8gf",
     "regnet_y_16gf", "regnet_y_32gf", "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf",
     "regnet_x_3_2gf", "regnet_x_8gf", "regnet_x_16gf", "regnet_x_32gf", "convnext_tiny",
-    "convnext_small", "convnext_base", "convnext_large",
+    "convnext_small", "convnext_base", "convnext_large", "decoder_lm", "encoder",
 ]
 
 
