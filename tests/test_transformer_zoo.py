@@ -34,6 +34,7 @@ FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "transformers_referen
                      .read_text())["zoo"]
 LANGUAGE = [e.name for e in sc.zoo.list_models() if e.architecture == "transformer"]
 VISION = [e.name for e in sc.zoo.list_models() if e.architecture == "vision_transformer"]
+VIT = [n for n in VISION if n.startswith("vit")]
 B, T = sc.dims("B T")
 SIDE = sc.dim("H", multiple_of=16)
 
@@ -77,8 +78,7 @@ def _points(name):
 
 
 def test_every_reference_model_is_in_the_zoo():
-    # swin_t is measured in the fixture but not yet built in the zoo
-    assert set(FIXTURE) - {"swin_t"} == set(LANGUAGE) | set(VISION)
+    assert set(FIXTURE) == set(LANGUAGE) | set(VISION)
 
 
 @pytest.mark.parametrize("name", LANGUAGE)
@@ -105,7 +105,7 @@ def test_params_equal_the_hf_class_on_its_published_config(name):
     assert lm_cost(name).total.params == ref["params"], (ref["class"], ref["config"])
 
 
-@pytest.mark.parametrize("name", VISION)
+@pytest.mark.parametrize("name", VIT)
 def test_vit_params_equal_torchvision_at_224_and_as_a_formula_of_the_size(name):
     params = vit_cost(name).total.params
     assert params.subs(SIDE, 224) == FIXTURE[name]["params"]
@@ -132,13 +132,26 @@ def test_eager_torch_flops_equal_flop_counter_mode(name):
         assert total.evaluate(B=point["B"], T=point["T"]).flops == point["flops"], key
 
 
-@pytest.mark.parametrize("name", VISION)
+@pytest.mark.parametrize("name", VIT)
 def test_vit_eager_torch_flops_equal_flop_counter_mode_on_meta(name):
     total = vit_cost(name).total
     for key, point in _points(name):
         expected = point["meta_eval_no_grad"]["flops"]
         got = total.evaluate(B=point["B"], H=point["image_size"]).flops
         assert got == expected, key
+
+
+def test_swin_t_equals_torchvision_at_224_and_is_linear_in_the_area():
+    image = sc.Shape(N=B, C=3, H=sc.dim("H", multiple_of=224), W=sc.dim("W", multiple_of=224))
+    total = sc.zoo.get("swin_t").build().cost(image, EAGER).total
+    ref = FIXTURE["swin_t"]
+    assert total.params == ref["params"]
+    assert total.buffers == ref["buffers_persistent"]  # relative_position_index, 12 × 49²
+    for key, point in _points("swin_t"):
+        s = point["image_size"]
+        assert total.evaluate(B=point["B"], H=s, W=s).flops == point["flops"], key
+    # windows of fixed size: attention grows with the area, not its square
+    assert sympy.Poly(total.flops, image.H, image.W).total_degree() == 2
 
 
 def test_gpt2_closed_form_is_the_reference_polynomial():
@@ -195,8 +208,9 @@ def test_params_equal_every_live_class_on_meta(name):
     hf = _live()
     model = hf.ZOO[name](device="meta")
     numel = sum(p.numel() for p in model.parameters())
-    params = (vit_cost(name).total.params.subs(SIDE, 224) if name in VISION
-              else lm_cost(name).total.params)
+    entry = sc.zoo.get(name)
+    params = entry.build().cost(entry.input(), "macs").total.evaluate(H=224, W=224).params \
+        if name in VISION else lm_cost(name).total.params
     assert params == numel
 
 
@@ -232,6 +246,10 @@ def test_vit_flops_equal_live_flop_counter_mode_on_meta():
         model = hf.vit_b_16(device="meta", image_size=size)
         x = torch.zeros((2, 3, size, size), device="meta")
         assert vit_cost("vit_b_16").total.evaluate(B=2, H=size).flops == hf.fcm_flops(model, x)
+    image = sc.Shape(N=B, C=3, H=sc.dim("H", multiple_of=224), W=sc.dim("W", multiple_of=224))
+    swin = sc.zoo.get("swin_t").build().cost(image, EAGER).total
+    x = torch.zeros((1, 3, 448, 224), device="meta")  # a shifted last stage, not square
+    assert swin.evaluate(B=1, H=448, W=224).flops == hf.fcm_flops(hf.swin_t(device="meta"), x)
 
 
 # ------------------------------------------------------------------ symbolic builders

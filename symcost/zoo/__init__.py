@@ -39,6 +39,7 @@ from . import regnet as _regnet
 from . import resnet as _resnet
 from . import shufflenet as _shufflenet
 from . import squeezenet as _squeezenet
+from . import swin as _swin
 from . import t5 as _t5
 from . import vgg as _vgg
 from . import vit as _vit
@@ -107,6 +108,7 @@ from .shufflenet import (
     shufflenet_v2_x2_0,
 )
 from .squeezenet import squeezenet1_0, squeezenet1_1
+from .swin import swin_t
 from .t5 import t5_base, t5_small
 from .transformer_blocks import decoder_lm, encoder
 from .vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
@@ -129,7 +131,7 @@ __all__ = [
     "convnext_small", "convnext_base", "convnext_large", "decoder_lm", "encoder",
     "gpt2", "gpt2_medium", "gpt2_large", "gpt2_xl", "llama2_7b", "llama2_13b", "llama2_70b",
     "llama3_8b", "llama3_70b", "mistral_7b", "mixtral_8x7b", "bert_base", "bert_large",
-    "t5_small", "t5_base", "vit_b_16", "vit_l_16",
+    "t5_small", "t5_base", "vit_b_16", "vit_l_16", "swin_t",
 ]
 
 
@@ -217,6 +219,8 @@ _ENTRIES = MappingProxyType({e.name: e for e in (
     *_language(_bert),
     *_language(_t5),
     *_vision_transformers(_vit),
+    ZooEntry("swin_t", (_swin.swin_t.__doc__ or "").strip().splitlines()[0], _swin.swin_t,
+             224, _swin.window_input, resolution=224, architecture="vision_transformer"),
 )})
 
 
