@@ -238,6 +238,18 @@ def test_flops_equal_live_flop_counter_mode_on_meta(name):
 
 
 @pytest.mark.slow
+def test_t5_with_a_source_longer_than_the_target_equals_live_flop_counter_mode():
+    hf = _live()
+    S = sc.dim("S")
+    spec = sc.zoo.t5_small(source_length=S)  # the decoder's length stays the symbol T
+    total = spec.cost(sc.Shape(N=B, L=S), EAGER).total
+    inputs = {"input_ids": hf.token_inputs(2, 9, device="meta"),
+              "decoder_input_ids": hf.token_inputs(2, 5, device="meta")}
+    assert total.evaluate(B=2, S=9, T=5).flops == hf.fcm_flops(hf.t5_small(device="meta"),
+                                                               inputs)
+
+
+@pytest.mark.slow
 def test_vit_flops_equal_live_flop_counter_mode_on_meta():
     hf = _live()
     import torch
@@ -339,3 +351,13 @@ def test_llama3_70b_closed_form_builds_fast_and_independently_of_depth():
     one, eighty = min(build_time(1) for _ in range(3)), min(build_time(80) for _ in range(3))
     assert eighty < 0.5
     assert eighty < 3 * one + 0.05
+
+
+def test_cli_reports_a_tied_language_model(capsys):
+    # a tied, bias-free lm_head has params 0; it used to be the int 0, which crashed the report
+    from symcost.cli import main
+
+    assert main(["report", "gpt2", "--at", "B=3", "T=333", "--convention", "torch",
+                 "--depth", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "lm_head" in out and "124,439,808" in out
