@@ -5,6 +5,13 @@ them (names as torchvision's model builders), so parameter counts equal torchvis
 MACs under the ``macs`` convention equal its documented GFLOPS; the resolution comes from
 the input :class:`~symcost.Shape`, so H and W may be symbols. MobileNetV1 follows its paper.
 
+The transformers are built module for module as Hugging Face ``transformers`` and
+torchvision build them (GPT-2, BERT, T5, LLaMA 2/3, Mistral, Mixtral; ViT, Swin), each
+with its published configuration and parameters equal to the class's; a language model's
+input is token ids ``Shape(N=B, L=T)``, so its cost is a closed form in B and T.
+:func:`decoder_lm` and :func:`encoder` build one from a configuration whose sizes may be
+symbols.
+
 >>> from symcost import zoo
 >>> "resnet50" in zoo.list()
 True
@@ -29,8 +36,8 @@ from . import bert as _bert
 from . import convnext as _convnext
 from . import densenet as _densenet
 from . import efficientnet as _efficientnet
-from . import gpt2 as _gpt2
 from . import googlenet as _googlenet
+from . import gpt2 as _gpt2
 from . import llama as _llama
 from . import mnasnet as _mnasnet
 from . import mobilenet_v2 as _mobilenet_v2

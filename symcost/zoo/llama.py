@@ -17,7 +17,8 @@ cost no more to build than one layer.
 
 Hugging Face computes the rotary angles as an element-wise outer product of the positions
 and ``inv_freq`` (transformers 5.24), so there is no model-level matmul to count; the
-cos/sin tables are a per-length constant, not counted (:func:`~symcost.layers.embedding.rotary_ops`).
+cos/sin tables are a per-length constant, not counted
+(:func:`~symcost.layers.embedding.rotary_ops`).
 Mistral's sliding window (4096) is the attention ``mask``; eager attention still scores
 every pair (FlopCounterMode counts them all), and conventions that skip masked pairs read
 the exact kept-pair count.

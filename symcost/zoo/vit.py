@@ -16,6 +16,10 @@ it may be a symbol, which sizes the table with it. The zoo entry builds with the
 ``H`` (a multiple of 16) and its input is the square image ``Shape(C=3, H=H, W=H)``, so its
 closed form is in H and holds at every size torchvision accepts (``image_size=H`` there):
 
+Attention is ``fused`` (torch's ``nn.MultiheadAttention`` calls scaled_dot_product_attention):
+FlopCounterMode counts its core on the meta device and on GPUs (4·B·H·N²·Dh per layer) but
+not on CPU, where the ``torch`` preset's figure is its count with grad enabled.
+
 >>> import symcost as sc
 >>> entry = sc.zoo.get("vit_b_16")
 >>> entry.build().cost(entry.input(), "macs").evaluate(H=224).params
