@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+import sympy
+
 from ..counts import OpCounts
 from ..dims import Dim
 from .base import Census, Layer, match_channels
@@ -53,8 +55,10 @@ class Linear(Layer):
             ops=OpCounts(mac=outputs * self.in_features, dot=outputs,
                          bias=outputs if self.bias else 0),
             inputs=shape.elements, outputs=outputs,
-            params=(0 if self.tied else self.in_features * self.out_features)
-            + (self.out_features if self.bias else 0),
+            # sympify: a tied, bias-free head would otherwise give the int 0, which has no
+            # free_symbols (the CLI's report of a tied language model failed on it)
+            params=sympy.sympify((0 if self.tied else self.in_features * self.out_features)
+                                 + (self.out_features if self.bias else 0)),
             attrs={"rows": rows, "tied": self.tied},
         )
         return out, census, constraints

@@ -5,6 +5,13 @@ them (names as torchvision's model builders), so parameter counts equal torchvis
 MACs under the ``macs`` convention equal its documented GFLOPS; the resolution comes from
 the input :class:`~symcost.Shape`, so H and W may be symbols. MobileNetV1 follows its paper.
 
+The transformers are built module for module as Hugging Face ``transformers`` and
+torchvision build them (GPT-2, BERT, T5, LLaMA 2/3, Mistral, Mixtral; ViT, Swin), each
+with its published configuration and parameters equal to the class's; a language model's
+input is token ids ``Shape(N=B, L=T)``, so its cost is a closed form in B and T.
+:func:`decoder_lm` and :func:`encoder` build one from a configuration whose sizes may be
+symbols.
+
 >>> from symcost import zoo
 >>> "resnet50" in zoo.list()
 True
@@ -25,10 +32,13 @@ from ..errors import UnknownModelError
 from ..layers.base import Spec
 from ..shapes import Shape
 from . import alexnet as _alexnet
+from . import bert as _bert
 from . import convnext as _convnext
 from . import densenet as _densenet
 from . import efficientnet as _efficientnet
 from . import googlenet as _googlenet
+from . import gpt2 as _gpt2
+from . import llama as _llama
 from . import mnasnet as _mnasnet
 from . import mobilenet_v2 as _mobilenet_v2
 from . import mobilenet_v3 as _mobilenet_v3
@@ -36,8 +46,12 @@ from . import regnet as _regnet
 from . import resnet as _resnet
 from . import shufflenet as _shufflenet
 from . import squeezenet as _squeezenet
+from . import swin as _swin
+from . import t5 as _t5
 from . import vgg as _vgg
+from . import vit as _vit
 from .alexnet import alexnet
+from .bert import bert_base, bert_large
 from .convnext import convnext_base, convnext_large, convnext_small, convnext_tiny
 from .densenet import densenet121, densenet161, densenet169, densenet201
 from .efficientnet import (
@@ -52,6 +66,16 @@ from .efficientnet import (
 )
 from .examples import separable_vs_regular, separable_vs_regular_input
 from .googlenet import googlenet
+from .gpt2 import gpt2, gpt2_large, gpt2_medium, gpt2_xl, token_input
+from .llama import (
+    llama2_7b,
+    llama2_13b,
+    llama2_70b,
+    llama3_8b,
+    llama3_70b,
+    mistral_7b,
+    mixtral_8x7b,
+)
 from .mnasnet import mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3
 from .mobilenet import mobilenet_v1
 from .mobilenet_v2 import mobilenet_v2
@@ -91,8 +115,11 @@ from .shufflenet import (
     shufflenet_v2_x2_0,
 )
 from .squeezenet import squeezenet1_0, squeezenet1_1
+from .swin import swin_t
+from .t5 import t5_base, t5_small
 from .transformer_blocks import decoder_lm, encoder
 from .vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
+from .vit import vit_b_16, vit_l_16
 
 __all__ = [
     "ZooEntry", "names", "list", "get", "list_models", "mobilenet_v1", "separable_vs_regular",
@@ -109,6 +136,9 @@ __all__ = [
     "regnet_y_16gf", "regnet_y_32gf", "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf",
     "regnet_x_3_2gf", "regnet_x_8gf", "regnet_x_16gf", "regnet_x_32gf", "convnext_tiny",
     "convnext_small", "convnext_base", "convnext_large", "decoder_lm", "encoder",
+    "gpt2", "gpt2_medium", "gpt2_large", "gpt2_xl", "llama2_7b", "llama2_13b", "llama2_70b",
+    "llama3_8b", "llama3_70b", "mistral_7b", "mixtral_8x7b", "bert_base", "bert_large",
+    "t5_small", "t5_base", "vit_b_16", "vit_l_16", "swin_t",
 ]
 
 
@@ -124,6 +154,10 @@ class ZooEntry:
     input_fn: Callable[[bool], Shape] | None = None
     resolution: int | None = None
     """The resolution its reference figures are quoted at (torchvision's eval crop size)."""
+    architecture: str = "cnn"
+    """``cnn``; ``transformer`` (a language model: its input is token ids ``Shape(N=B,
+    L=T)``); ``vision_transformer`` (an image model with attention, whose cost is not a
+    quadratic polynomial in H and W)."""
 
     def input(self, multiple: bool = True) -> Shape:
         """The symbolic input: ``Shape(C=3, H=H, W=W)`` for image models."""
@@ -140,6 +174,25 @@ def _family(module, stride: int = 32) -> tuple[ZooEntry, ...]:
         ZooEntry(build.__name__, (build.__doc__ or "").strip().splitlines()[0], build, stride,
                  resolution=_RESOLUTIONS.get(build.__name__, 224))
         for build in module.MODELS)
+
+
+def _language(module) -> tuple[ZooEntry, ...]:
+    """Entries for a family of language models: input token ids ``Shape(N=B, L=T)``."""
+    return tuple(
+        ZooEntry(build.__name__, (build.__doc__ or "").strip().splitlines()[0], build, 1,
+                 token_input, architecture="transformer")
+        for build in module.MODELS)
+
+
+def _vision_transformers(module) -> tuple[ZooEntry, ...]:
+    """Entries for ViTs: built with the position table sized by the symbol H (a multiple of
+    the patch), on the square input ``Shape(C=3, H=H, W=H)``; named as the published
+    builder (224 by default)."""
+    return tuple(
+        ZooEntry(published.__name__, (published.__doc__ or "").strip().splitlines()[0],
+                 symbolic, 16, module.square_input, resolution=224,
+                 architecture="vision_transformer")
+        for published, symbolic in module.MODELS)
 
 
 #: The weights' eval crop sizes that are not 224 (torchvision's EfficientNet weights).
@@ -168,6 +221,13 @@ _ENTRIES = MappingProxyType({e.name: e for e in (
     *_family(_efficientnet),
     *_family(_regnet),
     *_family(_convnext),
+    *_language(_gpt2),
+    *_language(_llama),
+    *_language(_bert),
+    *_language(_t5),
+    *_vision_transformers(_vit),
+    ZooEntry("swin_t", (_swin.swin_t.__doc__ or "").strip().splitlines()[0], _swin.swin_t,
+             224, _swin.window_input, resolution=224, architecture="vision_transformer"),
 )})
 
 
