@@ -15,13 +15,15 @@ NOT_IMAGE_MODELS = {"separable_vs_regular"}
 
 
 def models_and_format(description: str, argv=None) -> tuple[list[str], bool]:
-    """The models named on the command line (default: every image model of the zoo) and
+    """The models named on the command line (default: every convolutional image model of
+    the zoo; bench_transformers.py times the transformers) and
     whether ``--markdown`` asks for a Markdown table."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("names", nargs="*", help="models (default: the whole zoo)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args(argv)
-    names = args.names or [n for n in sc.zoo.list() if n not in NOT_IMAGE_MODELS]
+    names = args.names or [e.name for e in sc.zoo.list_models()
+                           if e.architecture == "cnn" and e.name not in NOT_IMAGE_MODELS]
     return names, args.markdown
 
 
