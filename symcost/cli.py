@@ -547,7 +547,9 @@ def _run(args) -> str:
     if args.command == "list":
         return "".join(f"{e.name:24} {e.summary}\n" for e in zoo.list_models())
     if args.command == "conventions":
-        return "".join(f"{n:8} {get_convention(n).summary}\n" for n in convention_names())
+        width = max(len(n) for n in convention_names())
+        return "".join(f"{n:{width}} {get_convention(n).summary}\n"
+                       for n in convention_names())
     return {"plot": _plot, "ratio": _ratio, "dump": _dump, "schema": lambda _: _schema(),
             "report": _report}[args.command](args)
 
