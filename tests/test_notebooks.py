@@ -49,6 +49,7 @@ PROBES = {
         "gqa": gqa_saving["params"].subs(llama3), "moe": [moe_total.subs(mixtral),
                                                          moe_active.subs(mixtral)],
         "kaplan": [kaplan_holds, str(derived_kaplan)], "chinchilla": chinchilla_holds,
+        "narayanan_gap": narayanan_gap, "korthikanti": korthikanti_holds,
         "figures": figures}""",
 }
 
@@ -217,6 +218,9 @@ def test_attention_notebook_crossover_and_paper_formulas(run):
     # one Mixtral layer: 8 experts of 3·4096·14336 plus the 4096×8 router; 2 active
     assert v["moe"] == [8 * 3 * 4096 * 14336 + 4096 * 8, 2 * 3 * 4096 * 14336 + 4096 * 8]
     assert v["kaplan"] == [True, "2*L*T*d + 24*L*d**2"] and v["chinchilla"] is True
+    # Narayanan et al. 2021 leave the final LayerNorm (2h) out; Korthikanti et al. 2022's
+    # 72·B·s·l·h²·(1 + s/(6h) + V/(12lh)) is three megatron forwards
+    assert v["narayanan_gap"] == "2*h" and v["korthikanti"] is True
     figures = v["figures"]
     # GPT-2 small shape, T = 1024: torch FLOPs (eager) = 2 × (weights + dense attention)
     L_, d_, V_, T_ = 12, 768, 50257, 1024
