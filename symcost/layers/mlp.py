@@ -35,7 +35,24 @@ def _child(path: str, label: str) -> str:
     return f"{path}.{label}" if path else label
 
 
-class MLP(Layer):
+class _FeedForward(Layer):
+    """What the feed-forward blocks share: a width, a hidden width, their matrices."""
+
+    family: ClassVar[str] = "mm"
+    composite: ClassVar[bool] = True
+    keeps_shape: ClassVar[bool] = True
+    d_model: Dim
+    """Width of the input and output."""
+    d_ff: Dim
+    """Hidden width (GPT-2's ``n_inner``, LLaMA's ``intermediate_size``)."""
+
+    def _matrix(self, up: bool, bias: bool) -> Linear:
+        """d_model → d_ff (``up``) or d_ff → d_model."""
+        ins, outs = (self.d_model, self.d_ff) if up else (self.d_ff, self.d_model)
+        return Linear(in_features=ins, out_features=outs, bias=bias)
+
+
+class MLP(_FeedForward):
     """The transformer feed-forward block on the last axis: ``fc1`` (d_model → d_ff), the
     activation, ``fc2`` (d_ff → d_model) (GPT-2's and BERT's MLP, ViT's MLPBlock).
 
@@ -43,27 +60,17 @@ class MLP(Layer):
     """
 
     kind: Literal["mlp"] = "mlp"
-    family: ClassVar[str] = "mm"
-    composite: ClassVar[bool] = True
-    keeps_shape: ClassVar[bool] = True
-    d_model: Dim
-    """Width of the input and output."""
-    d_ff: Dim
-    """Hidden width."""
     activation: Activation = "gelu"
     """``gelu``, ``gelu_tanh`` (GPT-2's ``gelu_new``), ``relu`` or ``silu``."""
     bias: bool = True
     """Biases on both matrices."""
 
     def parts(self) -> list[tuple[str, Layer]]:
-        return [("fc1", Linear(in_features=self.d_model, out_features=self.d_ff,
-                               bias=self.bias)),
-                ("act", ACTIVATIONS[self.activation]),
-                ("fc2", Linear(in_features=self.d_ff, out_features=self.d_model,
-                               bias=self.bias))]
+        return [("fc1", self._matrix(True, self.bias)), ("act", ACTIVATIONS[self.activation]),
+                ("fc2", self._matrix(False, self.bias))]
 
 
-class GatedMLP(Layer):
+class GatedMLP(_FeedForward):
     """The gated feed-forward block (Shazeer 2020: SwiGLU with ``silu``, GeGLU with
     ``gelu``), as LLaMA's and Mistral's MLP: down(act(gate(x)) · up(x)), three matrices
     ``gate_proj``, ``up_proj`` (d_model → d_ff) and ``down_proj`` (d_ff → d_model), the
@@ -79,26 +86,16 @@ class GatedMLP(Layer):
     """
 
     kind: Literal["gated_mlp"] = "gated_mlp"
-    family: ClassVar[str] = "mm"
-    composite: ClassVar[bool] = True
-    keeps_shape: ClassVar[bool] = True
-    d_model: Dim
-    """Width of the input and output."""
-    d_ff: Dim
-    """Hidden width (LLaMA's ``intermediate_size``)."""
     activation: Activation = "silu"
     """The gate's activation: ``silu`` (SwiGLU), ``gelu``/``gelu_tanh`` (GeGLU), ``relu``."""
     bias: bool = False
     """Biases on the three matrices (LLaMA: none)."""
 
     def parts(self) -> list[tuple[str, Layer]]:
-        return [("gate_proj", Linear(in_features=self.d_model, out_features=self.d_ff,
-                                     bias=self.bias)),
-                ("up_proj", Linear(in_features=self.d_model, out_features=self.d_ff,
-                                   bias=self.bias)),
+        return [("gate_proj", self._matrix(True, self.bias)),
+                ("up_proj", self._matrix(True, self.bias)),
                 ("act", ACTIVATIONS[self.activation]),
-                ("down_proj", Linear(in_features=self.d_ff, out_features=self.d_model,
-                                     bias=self.bias))]
+                ("down_proj", self._matrix(False, self.bias))]
 
     def node(self, shape: Shape, path: str = "") -> Node:
         if not isinstance(shape, Shape):

@@ -110,6 +110,19 @@ def _attention(d_model, n_heads, *, n_kv_heads, head_dim, bias, mask, rotary, na
                               name=name, **more)
 
 
+def _attention_mlp_block(d, n_heads, d_ff, *, n_kv_heads, head_dim, norm: str, mlp: str,
+                         bias: bool, mask: Any, rotary: bool, pre_norm: bool) -> Graph:
+    """The block both builders repeat: ``norm_1``, ``attn``, ``add_1``, ``norm_2``, ``mlp``,
+    ``add_2`` (pre-norm; post-norm puts each norm after its add)."""
+    return transformer_block([
+        ("norm_1", norm_layer(norm, d, bias=bias), [
+            ("attn", _attention(d, n_heads, n_kv_heads=n_kv_heads, head_dim=head_dim,
+                                bias=bias, mask=mask, rotary=rotary, name=None))]),
+        ("norm_2", norm_layer(norm, d, bias=bias), [
+            ("mlp", feed_forward(mlp, d, d_ff, bias=bias))]),
+    ], pre_norm=pre_norm)
+
+
 def decoder_lm(n_layers: Any, d_model: Any, n_heads: Any, d_ff: Any, vocab: Any, *,
                n_kv_heads: Any = None, max_positions: Any = None, norm: Norm = "layernorm",
                mlp: FeedForward = "gelu", bias: bool = True, tie_embeddings: bool = True,
@@ -135,14 +148,9 @@ def decoder_lm(n_layers: Any, d_model: Any, n_heads: Any, d_ff: Any, vocab: Any,
     108544
     """
     d = as_expr(d_model, where="d_model")
-    block = transformer_block([
-        ("norm_1", norm_layer(norm, d, bias=bias), [
-            ("attn", _attention(d, n_heads, n_kv_heads=n_kv_heads, head_dim=head_dim,
-                                bias=bias, mask=mask, rotary=max_positions is None,
-                                name=None))]),
-        ("norm_2", norm_layer(norm, d, bias=bias), [
-            ("mlp", feed_forward(mlp, d, d_ff, bias=bias))]),
-    ])
+    block = _attention_mlp_block(d, n_heads, d_ff, n_kv_heads=n_kv_heads, head_dim=head_dim,
+                                 norm=norm, mlp=mlp, bias=bias, mask=mask,
+                                 rotary=max_positions is None, pre_norm=True)
     layers: list[Spec] = [Embedding(num_embeddings=vocab, embedding_dim=d, name="embed")]
     if max_positions is not None:
         layers.append(PositionalEmbedding(num_positions=max_positions, embedding_dim=d,
@@ -174,14 +182,9 @@ def encoder(n_layers: Any, d_model: Any, n_heads: Any, d_ff: Any, vocab: Any | N
     102144
     """
     d = as_expr(d_model, where="d_model")
-    block = transformer_block([
-        ("norm_1", norm_layer(norm, d, bias=bias), [
-            ("attn", _attention(d, n_heads, n_kv_heads=n_kv_heads, head_dim=head_dim,
-                                bias=bias, mask=mask, rotary=max_positions is None,
-                                name=None))]),
-        ("norm_2", norm_layer(norm, d, bias=bias), [
-            ("mlp", feed_forward(mlp, d, d_ff, bias=bias))]),
-    ], pre_norm=pre_norm)
+    block = _attention_mlp_block(d, n_heads, d_ff, n_kv_heads=n_kv_heads, head_dim=head_dim,
+                                 norm=norm, mlp=mlp, bias=bias, mask=mask,
+                                 rotary=max_positions is None, pre_norm=pre_norm)
     layers: list[Spec] = []
     if vocab is not None:
         layers.append(Embedding(num_embeddings=vocab, embedding_dim=d, name="embed"))
