@@ -128,6 +128,8 @@ def _fix(expr: sympy.Expr, fixed: Mapping[str, Any], where: str) -> sympy.Expr:
                                + ", ".join(sorted(by_name)) + ").")
         if isinstance(value, str) and value in by_name:
             mapping[by_name[name]] = by_name[value]
+        elif isinstance(value, str) and value.isidentifier():
+            mapping[by_name[name]] = sympy.Symbol(value)  # matched by name downstream
         elif isinstance(value, sympy.Basic) and not value.is_Number:
             mapping[by_name[name]] = value
         else:
@@ -176,6 +178,7 @@ def solve_max(expr: Any, budget: Any, var: str | sympy.Symbol, *, metric: str | 
             raise SymcostError(f"{where}: budget must be a positive number (given "
                                f"{budget!r}).") from None
     f = _fix(_expr_of(expr, metric, where), fixed, where)
+    constraints = _constraints_of(expr)
     x = _symbol(f, var, where)
     extra = sorted(s.name for s in f.free_symbols if s != x)
     if extra:
@@ -206,15 +209,67 @@ def solve_max(expr: Any, budget: Any, var: str | sympy.Symbol, *, metric: str | 
     else:
         value, statement = _search_max(value_at, budget_value, first, last, m, x.name, where)
         method = "search"
+    uncapped = value
+    value, statement = _capped(value, statement, constraints, fixed, x, first, m, where)
     # verify on exact integers, whatever found it
     if value_at(value) > budget_value:  # pragma: no cover - a bug guard
         raise SymcostError(f"{where}: internal error: {x.name}={value} exceeds the budget.")
     nxt = value + m
-    at_next = None if last is not None and nxt > last else value_at(nxt)
+    at_next = None if (last is not None and nxt > last) or value != uncapped \
+        else value_at(nxt)
     if at_next is not None and at_next <= budget_value:  # pragma: no cover - a bug guard
         raise SymcostError(f"{where}: internal error: {x.name}={nxt} is also within budget.")
     return Solution(value, x.name, f, budget_value, value_at(value), at_next, method,
                     statement)
+
+
+def _constraints_of(obj: Any) -> tuple:
+    from .cost import Cost
+    from .results import NetworkCost
+
+    if isinstance(obj, NetworkCost):
+        return obj._total.constraints
+    if isinstance(obj, Cost):
+        return obj.constraints
+    return ()
+
+
+def _capped(value: int, statement: str, constraints: tuple, fixed: Mapping[str, Any],
+            x: sympy.Symbol, first: int, m: int, where: str) -> tuple[int, str]:
+    """Lower ``value`` to the largest size the cost's own conditions allow (a context
+    longer than GPT-2's 1024 positions is not a GPT-2 input), saying which condition."""
+    if not constraints:
+        return value, statement
+
+    def broken(n: int):
+        for c in constraints:
+            cond = _fix(sympy.sympify(c.condition), {k: v for k, v in fixed.items()
+                                                     if any(s.name == k for s in
+                                                            c.condition.free_symbols)},
+                        where)
+            cond = cond.xreplace({s: sympy.Integer(n) for s in cond.free_symbols
+                                  if s.name == x.name})
+            if cond in (sympy.false, False):
+                return c
+        return None
+
+    first_broken = broken(value)
+    if first_broken is None:
+        return value, statement
+    if broken(first) is not None:
+        c = broken(first)
+        raise SymcostError(f"{where}: already at {x.name}={first} the cost's condition fails: "
+                           f"{c.where}: {c.message}.")
+    lo_, hi_ = first, value  # ok(lo_), not ok(hi_)
+    while hi_ - lo_ > m:
+        mid = lo_ + ((hi_ - lo_) // m // 2) * m
+        if broken(mid) is None:
+            lo_ = mid
+        else:
+            hi_ = mid
+    return lo_, (f"{statement} Capped at {x.name}={lo_} by the cost's own condition "
+                 f"({first_broken.where}: {first_broken.message}); the budget alone allows "
+                 f"{value}.")
 
 
 def _check_bound(value: Any, what: str, m: int) -> int:
