@@ -198,7 +198,7 @@ def _presets() -> dict[str, Hardware]:
                  "BF16 and no sparsity."),
         Hardware("mi300x", {**_tera(fp64="163.4", fp32="163.4"), **_half(mi300x_sparse)},
                  sympy.Rational("5.3") * _T, 192 * _G, mi300x_sparse,
-                 "AMD Instinct MI300X accelerator data sheet (2023, amd.com): FP64/FP32 matrix "
+                 "AMD Instinct MI300X accelerator datasheet (2023, amd.com): FP64/FP32 matrix "
                  "163.4 TFLOPS, TF32 653.7 (1,307.4 sparse), BF16/FP16 1,307.4 (2,614.9), "
                  "FP8/INT8 2,614.9 (5,229.8); 192GB HBM3 5.3 TB/s."),
     ]
