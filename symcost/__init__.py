@@ -56,6 +56,8 @@ from .compare import compare_conventions
 from .importers import from_torch
 from . import zoo
 from .fold import fold_batchnorm, fold_bn_conv, fold_conv_bn, fold_proof
+from . import hardware, roofline
+from .solve import big_o, crossover, leading_term, solve_max
 
 __version__ = "0.1.0"
 
@@ -90,6 +92,8 @@ __all__ = [
     "fold_proof", "fold_batchnorm", "fold_conv_bn", "fold_bn_conv",
     # spec files (JSON/YAML documents)
     "load", "dump", "load_document",
+    # hardware, roofline latency, solving and asymptotics
+    "hardware", "roofline", "solve_max", "crossover", "leading_term", "big_o",
 ]
 
 

@@ -235,6 +235,9 @@ def _build_parser() -> argparse.ArgumentParser:
                "'symcost COMMAND --help' shows each command's options and an example.",
         formatter_class=_HelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    from .cli_roofline import add_commands
+
+    add_commands(sub, _command)
     rep = _command(sub, "report", "per-layer cost report of a network",
                    "symcost report mobilenet_v1 --at H=224              # W follows H\n"
                    "symcost report resnet50 --depth 2 --format markdown  # closed forms\n"
@@ -550,6 +553,10 @@ def _run(args) -> str:
         width = max(len(n) for n in convention_names())
         return "".join(f"{n:{width}} {get_convention(n).summary}\n"
                        for n in convention_names())
+    from .cli_roofline import COMMANDS
+
+    if args.command in COMMANDS:
+        return COMMANDS[args.command](args)
     return {"plot": _plot, "ratio": _ratio, "dump": _dump, "schema": lambda _: _schema(),
             "report": _report}[args.command](args)
 

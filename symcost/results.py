@@ -179,6 +179,13 @@ class NetworkCost(Reportable):
         """The total with some symbols substituted."""
         return self.total.subs(values, **named)
 
+    def latency(self, hw: Any, *, dtype: str = "bf16", efficiency: Any = 1,
+                **options: Any) -> Any:
+        """Per-layer roofline time on ``hw`` (:func:`symcost.roofline.latency`)."""
+        from .roofline import latency
+
+        return latency(self, hw, dtype=dtype, efficiency=efficiency, **options)
+
     def __repr__(self) -> str:
         return (f"NetworkCost({self.spec.name or self.spec.kind}, input={self.input}, "
                 f"convention={self.convention!r}, macs={self._total.macs}"
