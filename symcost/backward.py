@@ -1,5 +1,25 @@
 """Backward censuses: what each layer kind computes when a loss is differentiated.
 
+``net.cost(x, convention, training=True, recompute=None | "selective" | "full",
+frozen=(paths...), input_requires_grad=False)`` prices a training step: every row's and
+the total's cost is forward + backward + recomputed forward, each kept in ``cost.parts``
+(``"forward"``, ``"backward"``, ``"recompute"``); params, buffers and activations are the
+forward's. ``recompute="selective"`` runs the attention cores' forward again (Korthikanti et
+al. 2022), ``"full"`` every layer's but the output layer's (Narayanan et al. 2021: the logits
+are not recomputed). A layer whose path, or a parent's, is in ``frozen`` gets no weight
+gradient (torch's ``requires_grad_(False)``); as torch's autograd, no layer computes the
+gradient of an input that nothing before it made require grad (the first convolution, the
+embedding), unless ``input_requires_grad``.
+
+>>> import symcost as sc
+>>> B, T, d, L, V = sc.dims("B T d L V")
+>>> gpt = sc.zoo.decoder_lm(L, d, 16, 4 * d, V, max_positions=2048, mask="none")
+>>> step = gpt.cost(sc.Shape(N=B, L=T), "megatron", training=True).total
+>>> step.flops.factor()                      # Korthikanti et al.'s 72·B·s·l·h²·(…)
+6*B*T*d*(2*L*T + 12*L*d + V)
+>>> step.parts["backward"].flops.factor()
+4*B*T*d*(2*L*T + 12*L*d + V)
+
 One home for every rule: :data:`BACKWARD_RULES` maps every census kind to a function of its
 forward census and two flags — ``input_grad`` (the gradient of the layer's input is needed:
 some earlier layer, or the input, requires grad) and ``weight_grad`` (the layer has trainable

@@ -336,13 +336,13 @@ def _price_training(root: Node, spec: Spec, conv: Convention, bpe: int, rows: li
     from .backward import grad_flags, recomputed
 
     paths = {n.path for n in root.walk()}
-    for f in frozen:
-        if f not in paths:
+    for name in frozen:
+        if name not in paths:
             from .errors import did_you_mean
 
-            raise SpecError(f"frozen: no layer has the path {f!r}."
-                            + did_you_mean(f, sorted(p for p in paths if p)),
-                            field="frozen", value=f)
+            raise SpecError(f"frozen: no layer has the path {name!r}."
+                            + did_you_mean(name, sorted(p for p in paths if p)),
+                            field="frozen", value=name)
     flags: dict[int, tuple[bool, bool]] = {}
     grad_flags(root, spec, input_requires_grad, frozen, flags)
     again = recomputed(root, recompute)

@@ -66,10 +66,10 @@ def test_attention_backward_keeps_the_mask():
     x = sc.Shape(N=B, L=T, D=d)
     attn = sc.MultiheadAttention(embed_dim=d, num_heads=4, bias=False, mask="causal")
     net = sc.Sequential([sc.LayerNorm(normalized_shape=d), attn])
-    core = [r for r in net.cost(x, "macs", training=True).rows if r.kind == "attention"][0]
+    core = next(r for r in net.cost(x, "macs", training=True).rows if r.kind == "attention")
     # kept pairs T·(T + 1)/2 per head, both forward matmuls' gradients: twice the forward
     assert sympy.expand(core.cost.parts["backward"].macs - 2 * B * d * T * (T + 1)) == 0
-    dense = [r for r in net.cost(x, "torch", training=True).rows if r.kind == "attention"][0]
+    dense = next(r for r in net.cost(x, "torch", training=True).rows if r.kind == "attention")
     assert sympy.expand(dense.cost.parts["backward"].macs - 4 * B * d * T**2) == 0
 
 
@@ -77,7 +77,7 @@ def test_fused_attention_backward_under_torch_recomputes_the_scores():
     x = sc.Shape(N=B, L=T, D=d)
     attn = sc.MultiheadAttention(embed_dim=d, num_heads=4, bias=False, fused=True)
     net = sc.Sequential([sc.LayerNorm(normalized_shape=d), attn])
-    core = [r for r in net.cost(x, "torch", training=True).rows if r.kind == "attention"][0]
+    core = next(r for r in net.cost(x, "torch", training=True).rows if r.kind == "attention")
     # FlopCounterMode's SDPA backward: 5 matmuls of the forward's 2 (flash recomputes QKᵀ)
     fwd = core.cost.parts["forward"].flops
     assert sympy.expand(core.cost.parts["backward"].flops - sympy.Rational(5, 2) * fwd) == 0
@@ -85,7 +85,7 @@ def test_fused_attention_backward_under_torch_recomputes_the_scores():
 
 def test_embedding_backward_is_a_scatter_add():
     cost = gpt().cost(IDS, "flops", training=True)
-    embed = [r for r in cost.rows if r.path == "embed"][0]
+    embed = next(r for r in cost.rows if r.path == "embed")
     assert embed.cost.parts["backward"].counts.nonzero() == {"add": B * T * d}
 
 
@@ -128,7 +128,7 @@ def test_bad_training_options_name_the_option(kwargs, field):
 
 # ------------------------------------------------------------------ the papers, derived
 def test_narayanan_96_formula_is_full_recompute_under_megatron():
-    s, h, l = T, d, L  # noqa: E741  (the paper's names)
+    s, h, l = T, d, L
     cost = gpt().cost(IDS, "megatron", training=True, recompute="full").total
     paper = 96 * B * s * l * h**2 * (1 + s / (6 * h) + V / (16 * l * h))
     assert sc.equivalent(cost.flops, paper)
@@ -138,7 +138,7 @@ def test_narayanan_96_formula_is_full_recompute_under_megatron():
 
 
 def test_korthikanti_72_formula_is_three_passes_without_recompute():
-    s, h, l = T, d, L  # noqa: E741
+    s, h, l = T, d, L
     cost = gpt().cost(IDS, "megatron", training=True).total
     assert sc.equivalent(cost.flops, 72 * B * s * l * h**2 * (1 + s / (6 * h) + V / (12 * l * h)))
     # selective recompute adds the attention core's forward: HFU/MFU = 1 + s/(6h)·(…)
@@ -244,8 +244,8 @@ def test_frozen_layers_under_torch_equal_flop_counter_mode():
                                                   *(layers.body.model_copy(update={"name": n})
                                                     for n in ("h0", "h1")),
                                                   *spec.layers[3:])})
-    mlp = [r.path for r in unrolled.cost(IDS, "torch").rows if r.path.startswith("h1")
-           and r.path.endswith("mlp")][0]
+    mlp = next(r.path for r in unrolled.cost(IDS, "torch").rows if r.path.startswith("h1")
+           and r.path.endswith("mlp"))
     cost = unrolled.cost(IDS, "torch", training=True, frozen=[mlp]).total
     ids = hf.token_inputs(2, 9, vocab=1000)
     assert cost.evaluate(B=2, T=9).flops == _fcm_train(model, {"input_ids": ids, "labels": ids})

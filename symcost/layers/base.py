@@ -156,14 +156,8 @@ class Spec(BaseModel, metaclass=SpecMeta):
                 bytes_per_element: int = 4, training: bool = False,
                 recompute: str | None = None, frozen: Any = (),
                 input_requires_grad: bool = False):
-        """Shapes, per-layer costs and total: a :class:`~symcost.results.NetworkCost`.
-
-        ``training=True`` prices a training step: forward + backward (+ the forward
-        recomputed, ``recompute="selective"`` or ``"full"``), each in ``cost.parts``
-        (``forward``, ``backward``, ``recompute``) of every row and of the total; layers
-        whose path (or a parent's) is in ``frozen`` get no weight gradient; the input's
-        gradient is computed only when ``input_requires_grad`` (:mod:`symcost.backward`).
-        """
+        """Shapes, per-layer costs and total: a :class:`~symcost.results.NetworkCost`;
+        ``training=True``: a training step, its passes in ``parts`` (:mod:`symcost.backward`)."""
         from ..results import NetworkCost
 
         return NetworkCost.build(self, shape, convention, bytes_per_element=bytes_per_element,
