@@ -34,9 +34,10 @@ the forward one:
 ================  ==========================================================================
 family            backward census (n = elements)
 ================  ==========================================================================
-mm, convolution   input gradient: the forward's MACs again (gradᵒᵘᵗ · Wᵀ, a transposed
-                  convolution); weight gradient: the forward's MACs again (xᵀ · gradᵒᵘᵗ);
-                  bias gradient one add per output element. A frozen layer: input gradient
+mm, convolution   input gradient: the forward's MACs again (gradᵒᵘᵗ · Wᵀ, one dot product
+                  per input element; a convolution's a transposed convolution, scattered:
+                  no dot); weight gradient: the forward's MACs again (xᵀ · gradᵒᵘᵗ, one
+                  dot product per weight); bias gradient one add per output element. A frozen layer: input gradient
                   only; the first layer, whose input needs no gradient: weight gradient only
                   (torch skips it).
 bmm (matmul)      both operands' gradients: 2 × the forward's MACs.
@@ -118,8 +119,15 @@ def _per_element(table: dict[str, int], n: sympy.Expr) -> OpCounts:
 
 
 def _gemm(c: Census, ig: bool, wg: bool) -> OpCounts:
+    # input gradient: a Linear's and a transposed convolution's are dot products (one per
+    # input element); a convolution's is a transposed convolution, scattered as
+    # ConvTranspose2d's census counts it (each product accumulated: no dot). Weight
+    # gradient: one dot product per weight, over every position it was applied at.
+    conv = c.family == "convolution"
+    gather = not conv or bool(c.attrs.get("transposed"))
+    weights = c.attrs["weights"] if conv else c.ops.mac / c.attrs["rows"]
     mac = c.ops.mac * (int(ig) + int(wg))
-    dot = (c.inputs if ig else 0) + (c.ops.dot if wg else 0)
+    dot = (c.inputs if ig and gather else 0) + (weights if wg else 0)
     return OpCounts(mac=mac, dot=dot, add=c.ops.bias if wg else 0)
 
 
@@ -134,7 +142,11 @@ def _attention(c: Census, ig: bool, wg: bool) -> OpCounts:
         return OpCounts()
     a = c.attrs
     kept, queries = a["kept_pairs"], a["batch"] * a["heads"] * a["queries"]
-    return OpCounts(mac=2 * c.ops.mac, dot=2 * c.ops.dot,
+    # dots: dP per kept pair; dQ per query feature; dK, dV per key feature of each
+    # key/value head (summed over the query heads of its group)
+    keys = a["batch"] * a["kv_heads"] * a["keys"]
+    dot = kept + queries * a["head_dim"] + keys * (a["head_dim"] + a["value_dim"])
+    return OpCounts(mac=2 * c.ops.mac, dot=dot,
                     mul=2 * kept + (kept if a["scale"] else 0),
                     add=2 * kept - queries + (kept if a.get("position_bias") else 0))
 

@@ -3,6 +3,7 @@ the papers' training formulas derived from the spec (issue 15, part 1)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sympy
 
@@ -286,3 +287,71 @@ def test_resnet18_training_step_equals_flop_counter_mode():
     net = sc.from_torch(model, img)
     cost = net.cost(img, "torch", training=True).total
     assert cost.evaluate(H=67, W=91).flops == _fcm_train(model, torch.randn(1, 3, 67, 91))
+
+
+# ------------------------------------------------------------------ executed, op by op
+def _census_of(layer, shape, **flags):
+    node = layer.node(shape)
+    return {k: int(v) for k, v in backward_census(node.census, **flags).ops.nonzero().items()}
+
+
+@pytest.mark.parametrize("flags", [dict(input_grad=True, weight_grad=True),
+                                   dict(input_grad=False, weight_grad=True),
+                                   dict(input_grad=True, weight_grad=False)])
+@pytest.mark.parametrize("case", ["linear", "conv", "grouped_conv", "layer_norm"])
+def test_executed_backward_counts_equal_the_census(case, flags):
+    from tests import backward_executor as bx
+    from tests.executor import Tally
+
+    rng = np.random.default_rng(3)
+    t = Tally()
+    if case == "linear":
+        layer, shape, x_shape = (sc.Linear(in_features=5, out_features=3),
+                                 sc.Shape(N=2, L=3, D=5), (2, 3, 5))
+        run = bx.linear
+    elif case == "layer_norm":
+        layer, shape, x_shape = (sc.LayerNorm(normalized_shape=6), sc.Shape(N=2, L=3, D=6),
+                                 (2, 3, 6))
+        run = bx.layer_norm
+    else:
+        groups = 2 if case == "grouped_conv" else 1
+        layer = sc.Conv2d(in_channels=4, out_channels=4, kernel_size=3, stride=2, padding=1,
+                          groups=groups)
+        shape, x_shape, run = sc.Shape(N=2, C=4, H=5, W=6), (2, 4, 5, 6), bx.conv2d
+    x = rng.standard_normal(x_shape)
+    out = layer.output_shape(shape)
+    g = rng.standard_normal(tuple(int(s) for s in out.sizes))
+    grads, ref = run(layer, x, g, rng, t, **flags)
+    assert t.census() == _census_of(layer, shape, **flags)
+    bx.check_against_torch(grads, ref)
+
+
+@pytest.mark.parametrize("case", ["relu", "softmax"])
+def test_executed_activation_backward_counts_equal_the_census(case):
+    from tests import backward_executor as bx
+    from tests.executor import Tally
+
+    rng = np.random.default_rng(4)
+    t = Tally()
+    layer = sc.ReLU() if case == "relu" else sc.Softmax(dim=-1)
+    x, g = rng.standard_normal((2, 3, 7)), rng.standard_normal((2, 3, 7))
+    grads, ref = getattr(bx, case)(layer, x, g, rng, t)
+    assert t.census() == _census_of(layer, sc.Shape(N=2, L=3, D=7))
+    bx.check_against_torch(grads, ref)
+
+
+@pytest.mark.parametrize("mask", ["none", "causal"])
+def test_executed_attention_backward_counts_equal_the_census(mask):
+    from tests import backward_executor as bx
+    from tests.executor import Tally
+
+    rng = np.random.default_rng(5)
+    t = Tally()
+    q, k, v, g = (rng.standard_normal((2, 2, 5, 3)) for _ in range(4))
+    layer = sc.ScaledDotProductAttention(mask=mask)
+    shape = sc.Shape(N=2, heads=2, L=5, head_dim=3)
+    grads, ref = bx.attention(layer, q, k, v, g, t)
+    _, census, _ = layer.combine([shape, shape, shape], "sdpa")
+    expected = {k_: int(v_) for k_, v_ in backward_census(census).ops.nonzero().items()}
+    assert t.census() == expected
+    bx.check_against_torch(grads, ref)
