@@ -37,12 +37,14 @@ family            backward census (n = elements)
 mm, convolution   input gradient: the forward's MACs again (gradᵒᵘᵗ · Wᵀ, one dot product
                   per input element; a convolution's a transposed convolution, scattered:
                   no dot); weight gradient: the forward's MACs again (xᵀ · gradᵒᵘᵗ, one
-                  dot product per weight); bias gradient one add per output element. A frozen layer: input gradient
-                  only; the first layer, whose input needs no gradient: weight gradient only
-                  (torch skips it).
+                  dot product per weight); bias gradient one add per output element. A
+                  frozen layer: input gradient only; the first layer, whose input needs no
+                  gradient: weight gradient only (torch skips it).
 bmm (matmul)      both operands' gradients: 2 × the forward's MACs.
 sdpa              over the pairs the mask keeps (like the forward census): dP = dO·Vᵀ,
-                  dV = Pᵀ·dO, dQ = dS·K, dK = dSᵀ·Q (2 × the forward's MACs), the softmax's
+                  dV = Pᵀ·dO, dQ = dS·K, dK = dSᵀ·Q (2 × the forward's MACs; a dot
+                  product per kept pair, per query feature and per key feature of each
+                  key/value head), the softmax's
                   backward (2 mul, 2 add per pair, one add fewer per query) and the scale's
                   mul per pair; ``attrs`` keep the dense figures (``dense_mac`` 2 × the
                   forward's) and, for a fused kernel, ``kernel_recompute_mac`` (the QKᵀ a
