@@ -77,6 +77,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import sympy
 
@@ -341,14 +342,14 @@ def check_recompute(recompute: object) -> str | None:
 
 # ------------------------------------------------------------------ the training pass
 def grad_flags(node, spec, requires_grad: bool, frozen: tuple[str, ...],
-               out: dict[int, tuple[bool, bool]]) -> bool:
+               out: dict[Any, tuple]) -> bool:
     """Record, for every leaf under ``node`` (``id(node)`` -> (input_grad, weight_grad)),
     which gradients a backward pass computes, as torch's autograd does: a layer's input
     gradient only when something before it requires grad; weight gradients unless the
     layer's path is frozen. Returns whether ``node``'s output requires grad.
 
-    Inside a ``Repeat`` every copy is counted as the copies after the first (whose input
-    requires grad once the first copy has weights).
+    In a ``Repeat`` whose input needs no gradient the first copy differs from the others
+    (whose input does): ``out[("first", id)]`` holds its flags and the copy count.
     """
     if node.census is not None:
         trains = has_weights(node.census) and not _is_frozen(node.path, frozen)
@@ -370,9 +371,14 @@ def grad_flags(node, spec, requires_grad: bool, frozen: tuple[str, ...],
         return grad_flags(children[-1], None, rg, frozen, out)
     if kind == "repeat":
         body_spec = getattr(spec, "body", None)
-        rg = grad_flags(children[0], body_spec, requires_grad, frozen, out)
-        if rg != requires_grad:
-            rg = grad_flags(children[0], body_spec, rg, frozen, out)
+        first: dict[Any, tuple] = {}
+        rg = grad_flags(children[0], body_spec, requires_grad, frozen, first)
+        out.update(first)
+        if rg != requires_grad:  # the copies after the first see an input that needs grad
+            grad_flags(children[0], body_spec, rg, frozen, out)
+            for key, flags in first.items():
+                if out[key] != flags:
+                    out[("first", key)] = (*flags, node.repeat)
         return rg
     if kind in _FAN_OUT:
         fan, rest = _FAN_OUT[kind]

@@ -343,7 +343,7 @@ def _price_training(root: Node, spec: Spec, conv: Convention, bpe: int, rows: li
             raise SpecError(f"frozen: no layer has the path {name!r}."
                             + did_you_mean(name, sorted(p for p in paths if p)),
                             field="frozen", value=name)
-    flags: dict[int, tuple[bool, bool]] = {}
+    flags: dict[Any, tuple] = {}
     grad_flags(root, spec, input_requires_grad, frozen, flags)
     again = recomputed(root, recompute)
     f, b, r = _price_passes(root, conv, bpe, rows, 0, sympy.Integer(1), flags, again)
@@ -360,7 +360,7 @@ def _passes(f: Cost, b: Cost, r: Cost) -> Cost:
 
 
 def _price_passes(node: Node, conv: Convention, bpe: int, rows: list[Row], depth: int,
-                  count: sympy.Expr, flags: dict[int, tuple[bool, bool]],
+                  count: sympy.Expr, flags: dict[Any, tuple],
                   again: set[int]) -> tuple[Cost, Cost, Cost]:
     from .backward import backward_census
 
@@ -378,6 +378,12 @@ def _price_passes(node: Node, conv: Convention, bpe: int, rows: list[Row], depth
                                     "backward is unknown; give it as another Custom)")
         else:
             b = conv.price(bc, bytes_per_element=bpe)
+            first = flags.get(("first", id(node)))
+            if first is not None:  # a Repeat's first copy: its input needs no gradient
+                fig, fwg, n = first
+                bf = backward_census(node.census, input_grad=fig, weight_grad=fwg)
+                once = conv.price(bf, bytes_per_element=bpe)  # type: ignore[arg-type]
+                b = Cost.total([b * ((n - 1) / n), once * (sympy.Integer(1) / n)])
         r = f if id(node) in again else zero
         rows.append(Row(node.path, node.kind, depth, node.output, _passes(f, b, r) * count,
                         count, True, uncosted))

@@ -355,3 +355,14 @@ def test_executed_attention_backward_counts_equal_the_census(mask):
     expected = {k_: int(v_) for k_, v_ in backward_census(census).ops.nonzero().items()}
     assert t.census() == expected
     bx.check_against_torch(grads, ref)
+
+
+def test_a_repeat_first_copy_computes_no_input_gradient():
+    n, C, H = sc.dims("n C H")
+    net = sc.Repeat(n=n, body=sc.PointwiseConv2d(in_channels=C, out_channels=C, bias=False))
+    cost = net.cost(sc.Shape(C=C, H=H, W=H), "macs", training=True).total
+    one = C**2 * H**2
+    assert sc.equivalent(cost.parts["backward"].macs, (2 * n - 1) * one)
+    assert sc.equivalent(net.cost(sc.Shape(C=C, H=H, W=H), "macs", training=True,
+                                  input_requires_grad=True).total.parts["backward"].macs,
+                         2 * n * one)
