@@ -503,6 +503,14 @@ On CPU tensors torch 2.13 has no formula for the fused kernel
 (``_scaled_dot_product_flash_attention_for_cpu``, pytorch #195460) and counts it 0: that is
 the :data:`TORCH_CPU` preset. Headline: ``flops``. Matches FlopCounterMode exactly (tests at
 sizes that are not multiples of the stride; the transformer zoo at odd (B, T)).
+
+Training (``training=True``, FlopCounterMode around ``loss.backward()``): ``mm``/``bmm``
+backward two matmuls (one for a frozen weight or an input that needs no gradient), a
+convolution's ``convolution_backward`` (its weight gradient counted × groups, as torch's
+formula does), eager attention four ``bmm``; a fused kernel's backward is the flash/efficient
+formula, five matmuls with QKᵀ recomputed (2.5 × forward, as on GPU; on meta tensors SDPA
+decomposes to ``bmm`` and its backward counts 2 ×). Checked against FlopCounterMode on GPT-2,
+a small LLaMA, a conv net and ResNet-18 (``tests/test_backward.py``).
 """
 
 TORCH_CPU = Convention(
