@@ -366,3 +366,20 @@ def test_a_repeat_first_copy_computes_no_input_gradient():
     assert sc.equivalent(net.cost(sc.Shape(C=C, H=H, W=H), "macs", training=True,
                                   input_requires_grad=True).total.parts["backward"].macs,
                          2 * n * one)
+
+
+def test_korthikanti_table5_hfu_counts_the_attention_core_three_times():
+    # Table 5's HFU column (43.7, 52.8, 57.0, 57.0) is MFU·(1 + s/(6h)): 12·B·s²·h·l more,
+    # i.e. the attention core's forward and backward; selective recomputation runs only its
+    # forward again, 4·B·s²·h·l (derived below), which gives 42.4, 51.8, 56.4, 56.5
+    model = gpt().cost(IDS, "megatron", training=True).total.flops
+    hardware = gpt().cost(IDS, "megatron", training=True, recompute="selective").total.flops
+    assert sc.equivalent(hardware - model, 4 * B * T**2 * d * L)
+    paper = model * (1 + T / (6 * d))
+    rows = [(96, 12288, 64, 64, 13.75, 52.8, 51.8), (105, 20480, 280, 280, 37.83, 57.0, 56.4),
+            (128, 25600, 512, 512, 71.49, 57.0, 56.5)]
+    for layers, h, gpus, batch, seconds, printed, derived in rows:
+        at = {L: layers, d: h, B: batch, T: 2048, V: 51200}
+        peak = seconds * gpus * 312e12
+        assert round(100 * float(paper.xreplace(at)) / peak, 1) == printed
+        assert round(100 * float(hardware.xreplace(at)) / peak, 1) == derived
