@@ -64,7 +64,7 @@ pool              max: the gradient scattered to the arg-max positions (one add 
                   of a linear map).
 resample          the forward census again (the transpose of the interpolation).
 move              free (views, permutations, concatenation, dropout as at inference).
-custom            no rule: the row is reported uncosted (give a backward ``Custom``).
+custom            its ``backward_counts``; without them the row is reported uncosted.
 ================  ==========================================================================
 
 MoE: the router's and experts' matrices follow ``mm``; ``moe_routing`` is a softmax over the
@@ -251,8 +251,8 @@ def _free(c: Census, ig: bool, wg: bool) -> OpCounts:
     return OpCounts()
 
 
-def _none(c: Census, ig: bool, wg: bool) -> None:
-    return None
+def _custom(c: Census, ig: bool, wg: bool) -> OpCounts | None:
+    return c.attrs.get("backward_counts")  # the user's formulas, else unknown
 
 
 _CONV = ("conv1d", "conv2d", "conv3d", "conv_transpose2d", "depthwise_conv2d",
@@ -287,7 +287,7 @@ BACKWARD_RULES: dict[str, Rule] = {
     **{k: _pool for k in _POOL},
     "upsample": _again,
     **{k: _free for k in _MOVE},
-    "custom": _none,
+    "custom": _custom,
 }
 
 

@@ -374,8 +374,8 @@ def _price_passes(node: Node, conv: Convention, bpe: int, rows: list[Row], depth
         uncosted = node.uncosted
         if bc is None:
             b = zero
-            uncosted = uncosted or (f"{node.kind}: no backward rule (a Custom layer's "
-                                    "backward is unknown; give it as another Custom)")
+            uncosted = uncosted or (f"{node.kind}: no backward counts (give the Custom "
+                                    "layer backward_counts={...})")
         else:
             b = conv.price(bc, bytes_per_element=bpe)
             first = flags.get(("first", id(node)))

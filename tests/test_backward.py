@@ -383,3 +383,21 @@ def test_korthikanti_table5_hfu_counts_the_attention_core_three_times():
         peak = seconds * gpus * 312e12
         assert round(100 * float(paper.xreplace(at)) / peak, 1) == printed
         assert round(100 * float(hardware.xreplace(at)) / peak, 1) == derived
+
+
+def test_a_custom_layer_needs_backward_counts_to_train():
+    x = sc.Shape(C=3, H=4, W=4)
+    unknown = sc.Sequential([sc.Custom(label="mystery", counts={"mul": "N*C*H*W"})])
+    with pytest.warns(sc.SymcostWarning, match="backward_counts"):
+        assert unknown.cost(x, "flops", training=True).total.flops == 48
+    known = sc.Sequential([sc.Custom(label="scale", counts={"mul": "N*C*H*W"},
+                                     backward_counts={"mul": "N*C*H*W"})])
+    cost = known.cost(x, "flops", training=True)
+    assert cost.uncosted == [] and cost.total.parts["backward"].flops == 48
+
+
+def test_every_zoo_model_trains_with_nothing_uncosted():
+    for name in ("bert_base", "t5_small", "vit_b_16", "swin_t", "gpt2", "mixtral_8x7b",
+                 "resnet18", "mobilenet_v2"):
+        entry = sc.zoo.get(name)
+        assert entry.build().cost(entry.input(), "torch", training=True).uncosted == []
