@@ -67,6 +67,13 @@ move              free (views, permutations, concatenation, dropout as at infere
 custom            its ``backward_counts``; without them the row is reported uncosted.
 ================  ==========================================================================
 
+A convention prices a backward census with the rule of its family. Rules that read a
+layer's ``attrs`` or ``params`` rather than its operations (Kaplan's and Chinchilla's embedding
+as a matmul, PaLM's 2 FLOPs per parameter and position) price it as they price the forward:
+those papers' training figure is 3 × their forward, which ``tests/test_backward.py`` derives
+that way (PaLM's 6N + 12·L·H·Q·T); Megatron's, Narayanan's and Korthikanti's come out of
+``training=True`` itself. ``attrs`` keep the forward's, except attention's dense figures.
+
 MoE: the router's and experts' matrices follow ``mm``; ``moe_routing`` is a softmax over the
 E experts (plus the k renormalising divisions' derivative); ``moe_combine`` the gradient of
 the weighted sum (the experts' outputs: k·d mul per token; the routing weights: k·d mul and

@@ -401,3 +401,15 @@ def test_every_zoo_model_trains_with_nothing_uncosted():
                  "resnet18", "mobilenet_v2"):
         entry = sc.zoo.get(name)
         assert entry.build().cost(entry.input(), "torch", training=True).uncosted == []
+
+
+def test_freezing_every_block_equals_flop_counter_mode():
+    hf = _hf()
+    model = hf.gpt2(n_embd=64, n_layer=2, n_head=4, vocab_size=1000, n_positions=128)
+    for p in model.transformer.h.parameters():
+        p.requires_grad_(False)
+    spec = sc.zoo.decoder_lm(2, 64, 4, 256, 1000, max_positions=128, mlp="gelu_tanh")
+    cost = spec.cost(IDS, "torch", training=True, frozen=["layers"]).total
+    ids = hf.token_inputs(3, 11, vocab=1000)
+    assert cost.evaluate(B=3, T=11).flops == _fcm_train(model, {"input_ids": ids,
+                                                               "labels": ids})
