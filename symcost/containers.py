@@ -65,9 +65,10 @@ class _Container(Spec):
     _depth: int = PrivateAttr(default=1)
 
     def cost(self, shape: Shape, convention: str | Convention = "seed", *,
-             bytes_per_element: int = 4) -> NetworkCost:
+             bytes_per_element: int = 4, **training: Any) -> NetworkCost:
         """Propagate ``shape``, price every layer: a :class:`NetworkCost`."""
-        return self.analyze(shape, convention, bytes_per_element=bytes_per_element)
+        return self.analyze(shape, convention, bytes_per_element=bytes_per_element,
+                            **training)
 
     def children(self) -> list[tuple[str, Spec]]:
         """``(label, child)`` for every direct child, in order; the label is the child's

@@ -456,9 +456,15 @@ the MLPs, the router, the language-model head) ``in·E``. Headline: ``macs``.
 (ultralytics-thop 2.x differs: input-centric ConvTranspose2d, nearest 0.)
 """
 
+_TORCH_CONV = _rule(
+    "mac; a backward's weight gradient of a grouped convolution × groups (torch 2.13's "
+    "conv_backward_flop counts it as if every input channel met every output channel)",
+    lambda c: c.ops.mac + (c.attrs.get("groups", 1) - 1) * c.attrs.get("weight_grad_mac", 0))
+
+
 def _torch_pricing(sdpa: Rule) -> Pricing:
     return Pricing(families={
-        "convolution": _GEMM_ONLY, "mm": _GEMM_ONLY, "bmm": _GEMM_ONLY, "sdpa": sdpa,
+        "convolution": _TORCH_CONV, "mm": _GEMM_ONLY, "bmm": _GEMM_ONLY, "sdpa": sdpa,
         "softmax": _FREE, "norm": _FREE, "pool": _FREE, "elementwise": _FREE,
         "embedding": _FREE, "move": _FREE, "resample": _FREE, "custom": _GEMM_ONLY,
     })
@@ -467,7 +473,8 @@ def _torch_pricing(sdpa: Rule) -> Pricing:
 _TORCH_MACS = _torch_pricing(_rule(
     "dense_mac: QKᵀ and the weights by V over every pair (FlopCounterMode ignores masks and "
     "counts GQA with the query heads); eager bmm and the fused kernel alike, as on GPU or "
-    "meta tensors", lambda c: c.attrs["dense_mac"]))
+    "meta tensors; a fused kernel's backward also its QKᵀ recomputed (2.5 × forward)",
+    lambda c: c.attrs["dense_mac"] + c.attrs.get("kernel_recompute_mac", 0)))
 
 TORCH = Convention(
     name="torch",
@@ -496,6 +503,14 @@ On CPU tensors torch 2.13 has no formula for the fused kernel
 (``_scaled_dot_product_flash_attention_for_cpu``, pytorch #195460) and counts it 0: that is
 the :data:`TORCH_CPU` preset. Headline: ``flops``. Matches FlopCounterMode exactly (tests at
 sizes that are not multiples of the stride; the transformer zoo at odd (B, T)).
+
+Training (``training=True``, FlopCounterMode around ``loss.backward()``): ``mm``/``bmm``
+backward two matmuls (one for a frozen weight or an input that needs no gradient), a
+convolution's ``convolution_backward`` (its weight gradient counted × groups, as torch's
+formula does), eager attention four ``bmm``; a fused kernel's backward is the flash/efficient
+formula, five matmuls with QKᵀ recomputed (2.5 × forward, as on GPU; on meta tensors SDPA
+decomposes to ``bmm`` and its backward counts 2 ×). Checked against FlopCounterMode on GPT-2,
+a small LLaMA, a conv net and ResNet-18 (``tests/test_backward.py``).
 """
 
 TORCH_CPU = Convention(

@@ -81,8 +81,11 @@ class NetworkCost(Reportable):
 
     @classmethod
     def build(cls, spec: Spec, shape: Shape, convention: str | Convention = "seed", *,
-              bytes_per_element: int = 4) -> NetworkCost:
+              bytes_per_element: int = 4, training: bool = False,
+              recompute: str | None = None, frozen: Any = (),
+              input_requires_grad: bool = False) -> NetworkCost:
         conv = get_convention(convention)
+        options = _training_options(training, recompute, frozen, input_requires_grad)
         if isinstance(bytes_per_element, bool) or not isinstance(bytes_per_element, int) \
                 or bytes_per_element < 1:
             raise SpecError(f"bytes_per_element must be a positive int (given "
@@ -91,7 +94,10 @@ class NetworkCost(Reportable):
         root = spec.node(shape, "")
         root.constraints = _shape_constraints(shape) + root.constraints
         rows: list[Row] = []
-        total = _price(root, conv, bytes_per_element, rows, 0, sympy.Integer(1))
+        if training:
+            total = _price_training(root, spec, conv, bytes_per_element, rows, *options)
+        else:
+            total = _price(root, conv, bytes_per_element, rows, 0, sympy.Integer(1))
         _unique_paths(rows)
         return cls(spec, shape, conv.name, root, total, rows, bytes_per_element)
 
@@ -305,3 +311,105 @@ def _price(node: Node, conv: Convention, bpe: int, rows: list[Row], depth: int,
     rows[index] = Row(node.path, node.kind, depth, node.output, cost * count, count, False,
                       None)
     return cost
+
+
+# ------------------------------------------------------------------ training (backward)
+def _training_options(training: Any, recompute: Any, frozen: Any,
+                      input_requires_grad: Any) -> tuple:
+    from .backward import check_recompute
+
+    for name, value in (("training", training), ("input_requires_grad", input_requires_grad)):
+        if not isinstance(value, bool):
+            raise SpecError(f"{name} must be True or False (given {value!r}).", field=name)
+    check_recompute(recompute)
+    if recompute is not None and not training:
+        raise SpecError(f"recompute={recompute!r} needs training=True (recomputation is part "
+                        "of the backward pass).", field="recompute", value=recompute)
+    if isinstance(frozen, str):
+        frozen = (frozen,)
+    frozen = tuple(frozen)
+    if frozen and not training:
+        raise SpecError("frozen layers need training=True.", field="frozen")
+    for f in frozen:
+        if not isinstance(f, str):
+            raise SpecError(f"frozen takes layer paths (strings), given {f!r}.",
+                            field="frozen", value=f)
+    return recompute, frozen, input_requires_grad
+
+
+def _price_training(root: Node, spec: Spec, conv: Convention, bpe: int, rows: list[Row],
+                    recompute: str | None, frozen: tuple[str, ...],
+                    input_requires_grad: bool) -> Cost:
+    from .backward import grad_flags, recomputed
+
+    paths = {n.path for n in root.walk()}
+    for name in frozen:
+        if name not in paths:
+            from .errors import did_you_mean
+
+            raise SpecError(f"frozen: no layer has the path {name!r}."
+                            + did_you_mean(name, sorted(p for p in paths if p)),
+                            field="frozen", value=name)
+    flags: dict[Any, tuple] = {}
+    grad_flags(root, spec, input_requires_grad, frozen, flags)
+    again = recomputed(root, recompute)
+    f, b, r = _price_passes(root, conv, bpe, rows, 0, sympy.Integer(1), flags, again)
+    return _passes(f, b, r)
+
+
+def _passes(f: Cost, b: Cost, r: Cost) -> Cost:
+    """One row's training cost: forward + backward + recomputed forward, each a part;
+    parameters, buffers and activations are the forward's."""
+    total = Cost.total([f, b, r])
+    return replace(total, params=f.params, buffers=f.buffers, activations=f.activations,
+                   memory_bytes=f.memory_bytes, constraints=f.constraints,
+                   parts={"forward": f, "backward": b, "recompute": r})
+
+
+def _price_passes(node: Node, conv: Convention, bpe: int, rows: list[Row], depth: int,
+                  count: sympy.Expr, flags: dict[Any, tuple],
+                  again: set[int]) -> tuple[Cost, Cost, Cost]:
+    from .backward import backward_census
+
+    zero = Cost(convention=conv.name)
+    index = len(rows)
+    if node.census is not None:
+        constraints = tuple(node.constraints)
+        f = conv.price(node.census, bytes_per_element=bpe, constraints=constraints)
+        ig, wg = flags.get(id(node), (True, True))
+        bc = backward_census(node.census, input_grad=ig, weight_grad=wg)
+        uncosted = node.uncosted
+        if bc is None:
+            b = zero
+            uncosted = uncosted or (f"{node.kind}: no backward counts (give the Custom "
+                                    "layer backward_counts={...})")
+        else:
+            b = conv.price(bc, bytes_per_element=bpe)
+            first = flags.get(("first", id(node)))
+            if first is not None:  # a Repeat's first copy: its input needs no gradient
+                fig, fwg, n = first
+                bf = backward_census(node.census, input_grad=fig, weight_grad=fwg)
+                once = conv.price(bf, bytes_per_element=bpe)  # type: ignore[arg-type]
+                b = Cost.total([b * ((n - 1) / n), once * (sympy.Integer(1) / n)])
+        r = f if id(node) in again else zero
+        rows.append(Row(node.path, node.kind, depth, node.output, _passes(f, b, r) * count,
+                        count, True, uncosted))
+        return f, b, r
+    rows.append(None)  # type: ignore[arg-type]  # placeholder, filled below
+    inner = count * node.repeat
+    child = [_price_passes(c, conv, bpe, rows, depth + 1, inner, flags, again)
+             for c in node.children]
+    passes = []
+    for i in range(3):
+        cost = Cost.total([c[i] for c in child], conv.name)
+        if node.constraints:
+            cost = replace(cost, constraints=tuple(node.constraints) + cost.constraints)
+        passes.append(cost * node.repeat)
+    f, b, r = passes
+    cost = _passes(f, b, r)
+    if node.composite:
+        named = {c.path.rsplit(".", 1)[-1]: _passes(*cc) for c, cc in zip(node.children, child)}
+        cost = replace(cost, parts={**named, **cost.parts})
+    rows[index] = Row(node.path, node.kind, depth, node.output, cost * count, count, False,
+                      None)
+    return f, b, r

@@ -153,11 +153,16 @@ class Spec(BaseModel, metaclass=SpecMeta):
         return out
 
     def analyze(self, shape: Shape, convention: str | Convention = "seed", *,
-                bytes_per_element: int = 4):
-        """Shapes, per-layer costs and total: a :class:`~symcost.results.NetworkCost`."""
+                bytes_per_element: int = 4, training: bool = False,
+                recompute: str | None = None, frozen: Any = (),
+                input_requires_grad: bool = False):
+        """Shapes, per-layer costs and total: a :class:`~symcost.results.NetworkCost`;
+        ``training=True``: a training step, its passes in ``parts`` (:mod:`symcost.backward`)."""
         from ..results import NetworkCost
 
-        return NetworkCost.build(self, shape, convention, bytes_per_element=bytes_per_element)
+        return NetworkCost.build(self, shape, convention, bytes_per_element=bytes_per_element,
+                                 training=training, recompute=recompute, frozen=frozen,
+                                 input_requires_grad=input_requires_grad)
 
 
 class Layer(Spec):
@@ -211,12 +216,13 @@ class Layer(Spec):
                     constraints=sizes + constraints)
 
     def cost(self, shape: Shape, convention: str | Convention = "seed", *,
-             bytes_per_element: int = 4) -> Cost:
+             bytes_per_element: int = 4, **training: Any) -> Cost:
         """The layer's exact :class:`~symcost.Cost` on an input of ``shape``.
 
         A composite layer's cost carries its parts in ``cost.parts``.
         """
-        return self.analyze(shape, convention, bytes_per_element=bytes_per_element).total
+        return self.analyze(shape, convention, bytes_per_element=bytes_per_element,
+                            **training).total
 
     def output_shape(self, shape: Shape) -> Shape:
         """The shape this layer produces from ``shape``."""

@@ -60,7 +60,7 @@ def grouped_conv_census(kind: str, shape: Shape, *, in_channels, out_channels, k
         ops=OpCounts(mac=elements * per_output, dot=elements, bias=elements if bias else 0),
         inputs=shape.elements, outputs=elements,
         params=weights + (out_channels if bias else 0),
-        attrs={"groups": groups, "kernel": kernel, "padding": padding},
+        attrs={"groups": groups, "kernel": kernel, "padding": padding, "weights": weights},
     )
     return out, census, constraints + more
 
@@ -364,6 +364,7 @@ class ConvTranspose2d(Layer):
             inputs=shape.elements, outputs=out_shape.elements,
             params=self.in_channels * per_input + (self.out_channels if self.bias else 0),
             attrs={"groups": self.groups, "kernel": kernel, "in_channels": self.in_channels,
-                   "out_channels": self.out_channels, "transposed": True},
+                   "out_channels": self.out_channels, "transposed": True,
+                   "weights": self.in_channels * per_input},
         )
         return out_shape, census, constraints

@@ -50,8 +50,11 @@ class Custom(Layer):
     output: dict[str, Dim | None] | None = None
     """Output sizes of some input axes, by name, as formulas of the input's axes; the other
     axes stay."""
+    backward_counts: dict[str, NonNegDim] | None = None
+    """Census entries of its backward pass (``training=True``); None: unknown, reported
+    uncosted there."""
 
-    @field_validator("counts")
+    @field_validator("counts", "backward_counts")
     @classmethod
     def _known_ops(cls, value):
         if value is not None:
@@ -71,7 +74,7 @@ class Custom(Layer):
                                 "or _), e.g. C or H.", field="output", value=bad)
         return value
 
-    @field_validator("counts", "params", "buffers", "output", mode="after")
+    @field_validator("counts", "backward_counts", "params", "buffers", "output", mode="after")
     @classmethod
     def _axes_are_plain(cls, value):
         # N, C, H, W here name the input's axes, whatever a document declares for them
@@ -107,8 +110,12 @@ class Custom(Layer):
         out = shape.replace(**changes)
         ops = OpCounts(**{k: bind(v, "counts") for k, v in (self.counts or {}).items()})
         params, buffers = bind(self.params, "params"), bind(self.buffers, "buffers")
+        attrs: dict = {"label": self.label}
+        if self.backward_counts is not None:
+            attrs["backward_counts"] = OpCounts(**{k: bind(v, "backward_counts")
+                                                   for k, v in self.backward_counts.items()})
         census = Census(kind=self.kind, ops=ops, inputs=shape.elements, outputs=out.elements,
-                        params=params, buffers=buffers, attrs={"label": self.label})
+                        params=params, buffers=buffers, attrs=attrs)
         # the formulas' conditions, stated on the input's own axes
         constraints = []
         for label, value, lower in (

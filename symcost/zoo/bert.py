@@ -51,13 +51,14 @@ def bert_model(*, hidden_size, num_hidden_layers, num_attention_heads, intermedi
         Embedding(num_embeddings=vocab_size, embedding_dim=d, name="word_embeddings"),
         # token_type_ids default to zeros: one row looked up and added at every position
         Custom(name="token_type_embeddings", label="token type embeddings",
-               counts={"add": "N*L*D"}, params=type_vocab_size * d),
+               counts={"add": "N*L*D"}, params=type_vocab_size * d,
+               backward_counts={"add": "N*L*D"}),  # the row's gradient, summed
         PositionalEmbedding(num_positions=max_position_embeddings, embedding_dim=d,
                             name="position_embeddings"),
         LayerNorm(normalized_shape=d, name="LayerNorm")))
     pooler = Sequential(name="pooler", layers=(
         Custom(name="first_token", label="hidden state of the first token", counts={},
-               output={"L": 1}),
+               output={"L": 1}, backward_counts={}),
         Linear(in_features=d, out_features=d, name="dense"),
         Tanh(name="activation")))
     return Sequential(name=name, layers=(

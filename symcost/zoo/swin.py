@@ -46,7 +46,8 @@ def _block(dim_, heads, window: int):
         Rearrange(pattern="N (H wh) (W ww) C -> N H W (wh ww) C",
                   sizes={"wh": window, "ww": window}, name="partition"),
         Custom(name="relative_position_bias_table", label="relative position bias table",
-               counts={}, params=(2 * window - 1) ** 2 * heads, buffers=window**4),
+               counts={}, params=(2 * window - 1) ** 2 * heads, buffers=window**4,
+               backward_counts={}),  # its gradient: the attention's position-bias adds
         MultiheadAttention(embed_dim=dim_, num_heads=heads, position_bias=True,
                            name="window_attention"),
         Rearrange(pattern="N H W (wh ww) C -> N (H wh) (W ww) C", sizes={"wh": window},

@@ -66,7 +66,8 @@ def _stack(*, d_model, d_kv, d_ff, num_layers, num_heads, num_buckets, decoder: 
     block = transformer_block(sub, add_names=[f"layer.{i}.add" for i in range(len(sub))])
     return Sequential(name="decoder" if decoder else "encoder", layers=(
         Custom(name="relative_attention_bias", label="relative position bias table",
-               counts={}, params=num_buckets * num_heads),
+               counts={}, params=num_buckets * num_heads,
+               backward_counts={}),  # its gradient: the attention's position-bias adds
         stack(block, num_layers, name="block"),
         RMSNorm(normalized_shape=d, name="final_layer_norm")))
 
@@ -88,14 +89,17 @@ def t5_model(*, d_model, d_kv, d_ff, num_layers, num_heads, num_decoder_layers=N
         GraphNode(name="encoder", op=_stack(num_layers=num_layers, decoder=False, **common),
                   inputs=("shared",)),
         GraphNode(name="decoder_input_ids", op=Custom(
-            label="decoder token ids", counts={}, output={"L": target})),
+            label="decoder token ids", counts={}, output={"L": target},
+            backward_counts={})),
         GraphNode(name="decoder.embed_tokens", op=shared, inputs=("decoder_input_ids",),
                   shares="shared"),
         GraphNode(name="decoder", op=_stack(
             num_layers=num_decoder_layers if num_decoder_layers is not None else num_layers,
             decoder=True, **common), inputs=("decoder.embed_tokens",)),
         GraphNode(name="rescale", op=Custom(label="d_model**-0.5 before the tied head",
-                                            counts={"mul": "N*L*D"}), inputs=("decoder",)),
+                                            counts={"mul": "N*L*D"},
+                                            backward_counts={"mul": "N*L*D"}),
+                  inputs=("decoder",)),
         GraphNode(name="lm_head", op=Linear(in_features=d_model, out_features=vocab_size,
                                             bias=False, tied=True), inputs=("rescale",)),
     ))

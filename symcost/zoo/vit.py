@@ -68,10 +68,11 @@ def vision_transformer(*, image_size: Any, patch_size, num_layers, num_heads, hi
                name="conv_proj"),
         Rearrange(pattern="N D h w -> N (h w) D", name="flatten"),
         Custom(name="class_token", label="class token prepended", counts={},
-               output={"hw": "hw + 1"}, params=d),
+               output={"hw": "hw + 1"}, params=d,
+               backward_counts={"add": "N*D"}),  # the token's gradient, summed
         encoder,
         Custom(name="class_select", label="state of the class token", counts={},
-               output={"hw": 1}),
+               output={"hw": 1}, backward_counts={}),
         Sequential(name="heads", layers=(
             Linear(in_features=d, out_features=num_classes, name="head"),))))
 
