@@ -127,6 +127,7 @@ SAVED_RULES: dict[str, str] = {
 _STAT = sympy.Integer(4)      # norm statistics and log-sum-exp are kept in fp32
 _INDEX = sympy.Integer(8)     # int64 indices
 _MASK = sympy.Integer(1)      # a dropout mask: one byte per element
+_ONE = sympy.Integer(1)
 _ACTIVATIONS = {"relu", "relu6", "leaky_relu", "prelu", "elu", "sigmoid", "tanh", "silu",
                 "hardsigmoid", "hardswish", "gelu"}
 _FREE = {"add", "identity", "flatten", "permute", "reshape", "rearrange", "channel_shuffle",
@@ -266,7 +267,7 @@ def memory(spec: Spec, x: Shape, *, training: bool = True, precision: str = "bf1
                         "tensor-parallel group: give tensor_parallel > 1.",
                         field="sequence_parallel", value=sequence_parallel)
     root = spec.node(x, "")
-    t = sympy.Integer(tensor_parallel)
+    t = sympy.sympify(tensor_parallel)
     _check_heads(root, tensor_parallel)
     options = dict(training=training, precision=precision, optimizer=optimizer,
                    recompute=recompute, tensor_parallel=tensor_parallel,
@@ -276,7 +277,7 @@ def memory(spec: Spec, x: Shape, *, training: bool = True, precision: str = "bf1
     replicated, split = _params(root)
     params = replicated + split
     weights_elems = replicated + split / t
-    nd = sympy.Integer(data_parallel)
+    nd = sympy.sympify(data_parallel)
     zero = sympy.Integer(0)
 
     def part(stage: int) -> sympy.Expr:
@@ -348,7 +349,7 @@ def saved_tensors(node: Node, *, activation_bytes: Any = 2, attention: str = "ea
 def _leaf(c: Census, node: Node, a, stats: bool, attention: str, attention_dropout: bool,
           selective: bool) -> list[Saved]:
     kind = c.kind
-    if kind in _FREE or c.family == "move" and kind != "dropout":
+    if kind in _FREE or (c.family == "move" and kind != "dropout"):
         return []
     if kind == "linear" or c.family == "convolution":
         return [Saved("input", c.inputs, a, False)]
@@ -450,7 +451,8 @@ def _collect(node: Node, ctx: _Ctx, count: sympy.Expr, rows: list[MemoryRow],
 
 def _params(root: Node) -> tuple[sympy.Expr, sympy.Expr]:
     """(replicated, tensor-parallel-split) parameters: norms are replicated."""
-    rep, split = [], []
+    rep: list[sympy.Expr] = []
+    split: list[sympy.Expr] = []
 
     def walk(node: Node, count: sympy.Expr) -> None:
         if node.census is not None:
@@ -463,7 +465,7 @@ def _params(root: Node) -> tuple[sympy.Expr, sympy.Expr]:
     return sympy.Add(*rep), sympy.Add(*split)
 
 
-def _attention_nodes(root: Node, count: sympy.Expr = sympy.Integer(1)):
+def _attention_nodes(root: Node, count: sympy.Expr = _ONE):
     if node_is_attention(root):
         yield root, count
         return
@@ -481,7 +483,7 @@ def _definitely(cond) -> bool:
 
 
 def _check_heads(root: Node, t: Any) -> None:
-    if t == 1 or isinstance(t, sympy.Expr) and not t.is_number:
+    if t == 1 or (isinstance(t, sympy.Expr) and not t.is_number):
         return
     for node, _ in _attention_nodes(root):
         H, G = node.census.attrs["heads"], node.census.attrs["kv_heads"]  # type: ignore
@@ -504,7 +506,7 @@ def kv_cache_bytes(spec: Spec, x: Shape, *, bytes_per_element: Any = 2,
     nothing. Split across ``tensor_parallel`` devices by key/value heads (replicated when
     there are fewer heads than devices)."""
     root = root if root is not None else spec.node(x, "")
-    t = sympy.Integer(tensor_parallel)
+    t = sympy.sympify(tensor_parallel)
     total = sympy.Integer(0)
     for node, count in _attention_nodes(root):
         at = node.census.attrs  # type: ignore[union-attr]
