@@ -328,7 +328,7 @@ def saved_tensors(node: Node, *, activation_bytes: Any = 2, attention: str = "ea
     if kind == "multihead_attention":
         return _mha(node, a, attention, attention_dropout, selective)
     if kind == "gated_mlp":
-        gate, up, act, mul, down = node.children
+        gate, up, act, mul, _down = node.children
         return [Saved("input", node.input.elements, a, False),
                 Saved("gate_out", gate.output.elements, a, True),
                 Saved("act_out", act.output.elements, a, True),
