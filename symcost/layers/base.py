@@ -160,27 +160,6 @@ class Spec(BaseModel, metaclass=SpecMeta):
         return NetworkCost.build(self, shape, convention, bytes_per_element=bytes_per_element)
 
 
-    def memory(self, shape: Shape, **options: Any):
-        """Bytes per device of training (or, ``training=False``, inference) on ``shape``:
-        a :class:`~symcost.memory.MemoryCost` (options in :func:`symcost.memory.memory`)."""
-        from ..memory import memory
-
-        return memory(self, shape, **options)
-
-    def prefill(self, shape: Shape, convention: str | Convention = "macs", **options: Any):
-        """Processing the prompt ``shape``: :func:`symcost.inference.prefill`."""
-        from ..inference import prefill
-
-        return prefill(self, shape, convention, **options)
-
-    def decode(self, context: Any, new_tokens: Any, **options: Any):
-        """Generating ``new_tokens`` after ``context`` cached positions, one token at a time:
-        :func:`symcost.inference.decode`."""
-        from ..inference import decode
-
-        return decode(self, context, new_tokens, **options)
-
-
 class Layer(Spec):
     """A leaf layer: computes its output shape and its census from an input shape.
 
