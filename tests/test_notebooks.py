@@ -236,7 +236,7 @@ def test_attention_notebook_crossover_and_paper_formulas(run):
 
 
 def test_training_and_inference_notebook_numbers(run):
-    got = run("07_training_and_inference")
+    _, got = run("07_training_and_inference")
     assert got["zero"] == {"0": "16", "1": "4 + 12/N_d", "2": "2 + 14/N_d", "3": "16/N_d"}
     assert got["megatron"] == "18" and got["loop_ok"] is True and got["figures"] >= 1
     assert got["tstar"]["llama2_7b"] == "1645121/(64*B)"
