@@ -70,6 +70,24 @@ class _Container(Spec):
         return self.analyze(shape, convention, bytes_per_element=bytes_per_element,
                             **training)
 
+    def memory(self, shape: Shape, **options: Any):
+        """Bytes per device, training or inference: :func:`symcost.memory.memory`."""
+        from .memory import memory
+
+        return memory(self, shape, **options)
+
+    def prefill(self, shape: Shape, convention: str | Convention = "macs", **options: Any):
+        """Processing the prompt ``shape``: :func:`symcost.inference.prefill`."""
+        from .inference import prefill
+
+        return prefill(self, shape, convention, **options)
+
+    def decode(self, context: Any, new_tokens: Any, **options: Any):
+        """Generating tokens after a cache: :func:`symcost.inference.decode`."""
+        from .inference import decode
+
+        return decode(self, context, new_tokens, **options)
+
     def children(self) -> list[tuple[str, Spec]]:
         """``(label, child)`` for every direct child, in order; the label is the child's
         segment of a row path (its name, else its position or role)."""

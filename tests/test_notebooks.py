@@ -51,16 +51,21 @@ PROBES = {
         "kaplan": [kaplan_holds, str(derived_kaplan)], "chinchilla": chinchilla_holds,
         "narayanan_gap": narayanan_gap, "korthikanti": korthikanti_holds,
         "figures": figures}""",
+    "07_training_and_inference": """{
+        "zero": {str(k): str(v) for k, v in zero.items()}, "megatron": str(megatron_per_param),
+        "tstar": {k: str(v) for k, v in Tstar.items()}, "loop_ok": loop_ok,
+        "figures": figures}""",
 }
 
 #: Figures (PNG outputs) and symcost/IPython rich outputs (HTML, LaTeX, Markdown) at least
 #: shown by each notebook, executed and as committed.
 MIN_IMAGES = {"01_depthwise_separable": 1, "02_mobilenet_width_resolution": 2,
               "03_batchnorm_folding": 1, "04_resnet_closed_form": 1, "05_pytorch_import": 1,
-              "06_attention_is_quadratic": 1}
+              "06_attention_is_quadratic": 1,
+              "07_training_and_inference": 1}
 MIN_RICH = {"01_depthwise_separable": 8, "02_mobilenet_width_resolution": 4,
             "03_batchnorm_folding": 7, "04_resnet_closed_form": 5, "05_pytorch_import": 5,
-            "06_attention_is_quadratic": 10}
+            "06_attention_is_quadratic": 10, "07_training_and_inference": 4}
 RICH = ("text/html", "text/latex", "text/markdown")
 #: notebooks that need an optional extra beyond the 'notebooks' one
 NEEDS = {"05_pytorch_import": "torch"}
@@ -228,3 +233,10 @@ def test_attention_notebook_crossover_and_paper_formulas(run):
     assert figures["torch"][1] == 2 * (weights + L_ * 2 * T_**2 * d_)
     assert figures["macs"][0] == weights + L_ * T_ * (T_ + 1) * d_
     assert figures["megatron"][1] == 2 * (weights + L_ * T_**2 * d_)
+
+
+def test_training_and_inference_notebook_numbers(run):
+    _, got = run("07_training_and_inference")
+    assert got["zero"] == {"0": "16", "1": "4 + 12/N_d", "2": "2 + 14/N_d", "3": "16/N_d"}
+    assert got["megatron"] == "18" and got["loop_ok"] is True and got["figures"] >= 1
+    assert got["tstar"]["llama2_7b"] == "1645121/(64*B)"

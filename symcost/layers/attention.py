@@ -172,7 +172,9 @@ def attention_census(kind: str, *, batch: sympy.Expr, heads: sympy.Expr,
              "mask": mask_text(mask), "causal": mask != "none", "pairs": pairs,
              "dense_pairs": T * S, "kept_pairs": kept, "all_pairs": dense,
              "dense_mac": dense * (head_dim + value_dim), "scale": scale, "fused": fused,
-             "position_bias": position_bias}
+             "position_bias": position_bias,
+             # the window a sliding/chunked mask keeps, for KV-cache sizes (symcost.memory)
+             "window": mask[1] if isinstance(mask, tuple) and mask[0] != "prefix" else None}
     return Census(kind=kind, ops=ops, inputs=inputs, outputs=outputs, attrs=attrs,
                   family="sdpa")
 
