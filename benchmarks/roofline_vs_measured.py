@@ -12,6 +12,7 @@ measured/predicted ratio.
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import time
@@ -41,15 +42,23 @@ def _spearman(a: list[float], b: list[float]) -> float:
     return cov / (va * vb)
 
 
+def _folded(name: str) -> str:
+    """A module path with its block indices folded (``transformer.h.3.attn`` →
+    ``transformer.h.*.attn``): the zoo prices a Repeat's copies in the rows of copy 0."""
+    return re.sub(r"\.\d+(?=\.|$)", ".*", name)
+
+
 def _time_modules(model, inputs, names, repeats):
+    """Median time of each named module over ``repeats`` forwards, summed over the modules
+    that fold to the same name."""
     import torch
 
     times: dict[str, list[float]] = {n: [] for n in names}
     starts: dict[str, float] = {}
     handles = []
-    modules = dict(model.named_modules())
-    for n in names:
-        m = modules[n]
+    for n, m in model.named_modules():
+        if n not in names:
+            continue
         handles.append(m.register_forward_pre_hook(
             lambda mod, inp, n=n: starts.__setitem__(n, time.perf_counter())))
         handles.append(m.register_forward_hook(
@@ -62,22 +71,37 @@ def _time_modules(model, inputs, names, repeats):
             model(*inputs)
     for h in handles:
         h.remove()
-    return {n: statistics.median(v) for n, v in times.items() if v}
+    folded: dict[str, float] = {}
+    for n, v in times.items():
+        if v:
+            folded[_folded(n)] = folded.get(_folded(n), 0.0) + statistics.median(v)
+    return folded
 
 
 def _compare(label, rf_values, model, inputs, repeats):
-    modules = dict(model.named_modules())
-    predicted = {}
+    """Each leaf row's predicted time goes to the deepest module of ``model`` its path lies
+    in (indices folded), so a spec named otherwise below a module (the zoo's q_proj, k_proj,
+    v_proj against GPT-2's c_attn) still meets it; modules that hold another compared
+    module are left out (their time would count twice)."""
+    modules = {n for n, _ in model.named_modules() if n}
+    folded = {_folded(n) for n in modules}
+    predicted: dict[str, float] = {}
     for r in rf_values.rows:
-        if r.path in modules and r.time > 0:
-            predicted[r.path] = predicted.get(r.path, 0.0) + float(r.time)
-    measured = _time_modules(model, inputs, list(predicted), repeats)
+        parts = _folded(r.path).split(".")
+        owner = next((".".join(parts[:i]) for i in range(len(parts), 0, -1)
+                      if ".".join(parts[:i]) in folded), None)
+        if owner is not None and r.time > 0:
+            predicted[owner] = predicted.get(owner, 0.0) + float(r.time)
+    predicted = {k: v for k, v in predicted.items()
+                 if not any(o.startswith(k + ".") for o in predicted)}
+    measured = _time_modules(model, inputs,
+                             {n for n in modules if _folded(n) in predicted}, repeats)
     keys = [k for k in predicted if k in measured]
     p = [predicted[k] for k in keys]
     m = [measured[k] for k in keys]
     rho = _spearman(p, m)
     ratio = statistics.median(mi / pi for mi, pi in zip(m, p))
-    print(f"{label}: {len(keys)} layers, Spearman {rho:.3f}, median measured/predicted "
+    print(f"{label}: {len(keys)} modules, Spearman {rho:.3f}, median measured/predicted "
           f"{ratio:.2f}, total measured {sum(m) * 1e3:.1f} ms vs predicted "
           f"{sum(p) * 1e3:.1f} ms")
     return rho, ratio
