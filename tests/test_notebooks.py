@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+import symcost as sc
+
 nbformat = pytest.importorskip("nbformat", reason="notebook tests need the 'notebooks' extra")
 nbclient = pytest.importorskip("nbclient", reason="notebook tests need the 'notebooks' extra")
 pytest.importorskip("ipykernel", reason="notebook tests need the 'notebooks' extra")
@@ -54,7 +56,7 @@ PROBES = {
     "07_training_and_inference": """{
         "zero": {str(k): str(v) for k, v in zero.items()}, "megatron": str(megatron_per_param),
         "tstar": {k: str(v) for k, v in Tstar.items()}, "loop_ok": loop_ok,
-        "figures": figures}""",
+        "k72": [k72_gpt, str(k72_llama_gap)], "figures": figures}""",
 }
 
 #: Figures (PNG outputs) and symcost/IPython rich outputs (HTML, LaTeX, Markdown) at least
@@ -239,4 +241,10 @@ def test_training_and_inference_notebook_numbers(run):
     _, got = run("07_training_and_inference")
     assert got["zero"] == {"0": "16", "1": "4 + 12/N_d", "2": "2 + 14/N_d", "3": "16/N_d"}
     assert got["megatron"] == "18" and got["loop_ok"] is True and got["figures"] >= 1
+    # Korthikanti et al.'s 72-formula holds for the GPT spec; for SwiGLU (3·h·F instead of
+    # 8·h² MACs per token) and GQA (k, v of G·h/a instead of h columns), 6 FLOPs per MAC:
+    assert got["k72"][0] is True
+    l, h, a, s, B, G, F = sc.dims("l h a s B G F")
+    expected = 6 * B * s * l * (3 * h * F - 8 * h**2) + 12 * B * s * l * h**2 * (G / a - 1)
+    assert sc.equivalent(sc.parse(got["k72"][1]), expected)
     assert got["tstar"]["llama2_7b"] == "1645121/(64*B)"
