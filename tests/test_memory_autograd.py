@@ -75,3 +75,72 @@ def test_autograd_keeps_what_memory_says(layers, d, heads, B, T):
     Bs, Ts = sc.dims("B T")
     m = spec.memory(sc.Shape(N=Bs, L=Ts), precision="fp32")
     assert m.evaluate(B=B, T=T)["activations"] == saved_bytes(model, ids)
+
+
+def _random_pair(rng, d: int):
+    """A random stack of token-wise layers as a symcost spec and the equal torch model."""
+    specs, mods, width = [], [], d
+    for i in range(rng.randint(2, 6)):
+        # the first layer holds weights, as a model's does (see the xfail below)
+        pick = "linear" if i == 0 else rng.choice(
+            ["linear", "relu", "gelu", "silu", "tanh", "sigmoid", "layer_norm", "softmax"])
+        if pick == "linear":
+            out, bias = rng.randint(3, 12), rng.random() < 0.5
+            specs.append(sc.Linear(in_features=width, out_features=out, bias=bias))
+            mods.append(nn.Linear(width, out, bias=bias))
+            width = out
+        elif pick == "layer_norm":
+            specs.append(sc.LayerNorm(normalized_shape=width))
+            mods.append(nn.LayerNorm(width))
+        elif pick == "softmax":
+            specs.append(sc.Softmax(dim=-1))
+            mods.append(nn.Softmax(dim=-1))
+        else:
+            cls = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "Tanh",
+                   "sigmoid": "Sigmoid"}[pick]
+            specs.append(getattr(sc, cls)())
+            mods.append(getattr(nn, cls)())
+    return sc.Sequential(specs), nn.Sequential(*mods)
+
+
+#: Seeds whose networks memory() overcounts: it does not yet share a tensor saved by two
+#: consecutive ops (ReLU keeps its output, which GELU keeps again as its input; torch stores
+#: it once), issue 15. They flip to passing when it does (strict xfail).
+_OVERCOUNTED = {1, 2, 4, 5, 8, 10, 11}
+
+
+@pytest.mark.parametrize("seed", [
+    pytest.param(s, marks=pytest.mark.xfail(strict=True, reason="a tensor two consecutive "
+                                            "ops save is counted twice (issue 15)"))
+    if s in _OVERCOUNTED else s for s in range(12)])
+def test_random_token_networks_keep_what_memory_says(seed):
+    """Random stacks of Linear, activations, norms and softmax on a sequence: the bytes
+    autograd keeps (the input needs no gradient, as a model's input) equal memory()."""
+    import random
+
+    rng = random.Random(seed)
+    d, B, T = rng.randint(3, 10), rng.randint(1, 3), rng.randint(1, 6)
+    spec, model = _random_pair(rng, d)
+    x = torch.randn(B, T, d)
+    Bs, Ts = sc.dims("B T")
+    m = spec.memory(sc.Shape(N=Bs, L=Ts, D=d), precision="fp32")
+    assert m.evaluate(B=B, T=T)["activations"] == saved_bytes(model, x), spec
+
+
+@pytest.mark.xfail(strict=True, reason="memory() gaps found by this brute force, issue 15: "
+                   "an op on the network's input (which needs no gradient) saves nothing in "
+                   "torch but is counted; torch 2.13's nn.RMSNorm keeps one more full tensor "
+                   "after a layer that needs gradients (216 vs 312 bytes at 2×3×4) and the "
+                   "statistics are not kept when its input needs none (120 vs 96)")
+@pytest.mark.parametrize("first", ["relu", "rms_norm_first", "rms_norm_after"])
+def test_memory_gaps_against_autograd(first):
+    Bs, Ts = sc.dims("B T")
+    lin = (sc.Linear(in_features=4, out_features=4), nn.Linear(4, 4))
+    layer = {"relu": (sc.ReLU(), nn.ReLU()),
+             "rms_norm_first": (sc.RMSNorm(normalized_shape=4), nn.RMSNorm(4)),
+             "rms_norm_after": (sc.RMSNorm(normalized_shape=4), nn.RMSNorm(4))}[first]
+    pairs = [lin, layer] if first == "rms_norm_after" else [layer, lin]
+    spec = sc.Sequential([p[0] for p in pairs])
+    model = nn.Sequential(*(p[1] for p in pairs))
+    m = spec.memory(sc.Shape(N=Bs, L=Ts, D=4), precision="fp32")
+    assert m.evaluate(B=2, T=3)["activations"] == saved_bytes(model, torch.randn(2, 3, 4))
