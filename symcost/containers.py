@@ -8,6 +8,7 @@ junction (a mismatch names both layers by path); :mod:`symcost.results` prices t
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -56,6 +57,9 @@ MergeSpec = Annotated[Annotated[Add | Mul | Concat, Field(discriminator="kind")]
                       BeforeValidator(_merge_from_text)]
 
 
+#: The training options cost() passes on to analyze().
+_TRAINING_OPTIONS = ("training", "recompute", "frozen", "input_requires_grad")
+
 #: The deepest nesting of containers a network may have.
 MAX_CONTAINER_DEPTH = 100
 _CHILD_FIELD = {"residual": "body", "repeat": "body", "parallel": "branches", "graph": "nodes"}
@@ -66,7 +70,15 @@ class _Container(Spec):
 
     def cost(self, shape: Shape, convention: str | Convention = "seed", *,
              bytes_per_element: int = 4, **training: Any) -> NetworkCost:
-        """Propagate ``shape``, price every layer: a :class:`NetworkCost`."""
+        """Price every layer: a :class:`NetworkCost` (training options as ``analyze``)."""
+        unknown = sorted(set(training) - set(_TRAINING_OPTIONS))
+        if unknown:
+            hint = difflib.get_close_matches(unknown[0], _TRAINING_OPTIONS, n=1)
+            raise SpecError(f"cost() takes no option {unknown[0]!r}"
+                            + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                            + ". Its options: bytes_per_element, "
+                            + ", ".join(_TRAINING_OPTIONS) + ".",
+                            layer=where_of("", self.kind), field=unknown[0])
         return self.analyze(shape, convention, bytes_per_element=bytes_per_element,
                             **training)
 

@@ -157,3 +157,8 @@ def test_mask_formulas_compile_exactly(mask):
     values = fn(**{n: np.array(points) for n in names})
     assert [int(v) for v in values] == [cost.evaluate(**{n: p for n in names}).flops
                                        for p in points]
+
+
+def test_a_misspelt_cost_option_is_named_with_a_hint():
+    with pytest.raises(sc.SpecError, match="did you mean 'training'"):
+        sc.zoo.gpt2().cost(sc.Shape(N=1, L=4), "torch", trainig=True)
