@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sympy
 
@@ -92,8 +92,30 @@ def _bound(c: sympy.Expr, m: sympy.Expr) -> str:
     return "depends"
 
 
+class _Rendered:
+    """The tables a roofline renders as, symbolic or at numbers (one home: ``_table``)."""
+
+    def _render(self, fmt: str) -> str:
+        return _table(cast("Roofline | RooflineValues", self), fmt)
+
+    def to_text(self) -> str:
+        return self._render("text")
+
+    def to_markdown(self) -> str:
+        return self._render("markdown")
+
+    def to_latex(self) -> str:
+        return self._render("latex")
+
+    def _repr_html_(self) -> str:
+        return self._render("html")
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
 @dataclass(frozen=True, eq=False)
-class Roofline:
+class Roofline(_Rendered):
     """Per-layer roofline of a network result on one :class:`~symcost.hardware.Hardware`.
 
     ``time`` is the sum of every layer's ``Max(compute, memory)`` (layers run one after
@@ -161,21 +183,6 @@ class Roofline:
             rows.append(RowValues(r.path, r.kind, f, b, f / self.peak, b / self.bandwidth))
         return RooflineValues(self, {**(values or {}), **named}, tuple(rows))
 
-    # ---- display
-    def to_text(self) -> str:
-        return _table(self, "text")
-
-    def to_markdown(self) -> str:
-        return _table(self, "markdown")
-
-    def to_latex(self) -> str:
-        return _table(self, "latex")
-
-    def _repr_html_(self) -> str:
-        return _table(self, "html")
-
-    def __str__(self) -> str:
-        return self.to_text()
 
 
 @dataclass(frozen=True)
@@ -203,7 +210,7 @@ class RowValues:
 
 
 @dataclass(frozen=True, eq=False)
-class RooflineValues:
+class RooflineValues(_Rendered):
     """A :class:`Roofline` at numbers (``values``), rendered like the symbolic one."""
 
     roofline: Roofline
@@ -225,21 +232,6 @@ class RooflineValues:
     @property
     def bytes(self) -> sympy.Rational:
         return sum((r.bytes for r in self.rows), sympy.Integer(0))
-
-    def to_text(self) -> str:
-        return _table(self, "text")
-
-    def to_markdown(self) -> str:
-        return _table(self, "markdown")
-
-    def to_latex(self) -> str:
-        return _table(self, "latex")
-
-    def _repr_html_(self) -> str:
-        return _table(self, "html")
-
-    def __str__(self) -> str:
-        return self.to_text()
 
 
 def _efficiencies(efficiency: Any) -> tuple[sympy.Rational, sympy.Rational]:

@@ -15,24 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.executor import Num, Tally, dot, total
-
-
-def _nums(values: np.ndarray, t: Tally) -> np.ndarray:
-    out = np.empty(values.shape, dtype=object)
-    for idx, v in np.ndenumerate(values):
-        out[idx] = Num(v, t)
-    return out
-
-
-def _floats(arr: np.ndarray) -> np.ndarray:
-    return np.vectorize(lambda v: v.v if isinstance(v, Num) else float(v), otypes=[float])(arr)
+from tests.executor import Num, dot, num_array, total, values_of
 
 
 def linear(layer, x, g, rng, t, *, input_grad=True, weight_grad=True):
     fin, fout = int(layer.in_features), int(layer.out_features)
     w = rng.standard_normal((fout, fin))
-    rows_x, rows_g = x.reshape(-1, fin), _nums(g.reshape(-1, fout), t)
+    rows_x, rows_g = x.reshape(-1, fin), num_array(g.reshape(-1, fout), t)
     gx = gw = gb = None
     if input_grad:
         gx = np.array([[dot(list(rows_g[r]), list(w[:, i]), t) for i in range(fin)]
@@ -59,7 +48,7 @@ def conv2d(layer, x, g, rng, t, *, input_grad=True, weight_grad=True):
     cg, og = cin // groups, cout // groups
     w = rng.standard_normal((cout, cg, k, k))
     xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-    gn = _nums(g, t)
+    gn = num_array(g, t)
     _, _, ho, wo = g.shape
     gx = gw = gb = None
     if input_grad:
@@ -106,7 +95,7 @@ def relu(layer, x, g, rng, t, **_):
 
 def softmax(layer, x, g, rng, t, **_):
     y = np.exp(x) / np.exp(x).sum(-1, keepdims=True)
-    gn = _nums(g, t)
+    gn = num_array(g, t)
     gx = np.empty(x.shape, dtype=object)
     for idx in np.ndindex(x.shape[:-1]):
         gy = [gi * yi for gi, yi in zip(gn[idx], y[idx])]
@@ -126,7 +115,7 @@ def layer_norm(layer, x, g, rng, t, *, input_grad=True, weight_grad=True):
     mean = x.mean(-1, keepdims=True)
     rstd = 1 / np.sqrt(((x - mean) ** 2).mean(-1, keepdims=True) + eps)
     xhat = (x - mean) * rstd
-    gn = _nums(g, t)
+    gn = num_array(g, t)
     gx = ggamma = gbeta = None
     if input_grad:
         gx = np.empty(x.shape, dtype=object)
@@ -161,7 +150,7 @@ def attention(layer, q, k, v, g, t):
     def kept(i, j):
         return layer.mask == "none" or j <= i
 
-    gn = _nums(g, t)
+    gn = num_array(g, t)
     gq, gk, gv = (np.empty(a.shape, dtype=object) for a in (q, k, v))
     for b, h in np.ndindex(b_, h_):
         keys = {i: [j for j in range(s_) if kept(i, j)] for i in range(tq)}
@@ -201,5 +190,5 @@ def check_against_torch(grads, ref) -> None:
     for mine, theirs in zip(grads, ref(torch)):
         if mine is None:
             continue
-        np.testing.assert_allclose(_floats(np.array(mine, dtype=object)).reshape(theirs.shape),
+        np.testing.assert_allclose(values_of(np.array(mine, dtype=object)).reshape(theirs.shape),
                                    theirs, rtol=1e-9, atol=1e-9)
