@@ -56,8 +56,6 @@ from .compare import compare_conventions
 from .importers import from_torch
 from . import zoo
 from .fold import fold_batchnorm, fold_bn_conv, fold_conv_bn, fold_proof
-from . import hardware, roofline
-from .solve import big_o, crossover, leading_term, solve_max
 
 __version__ = "0.1.0"
 
@@ -95,6 +93,24 @@ __all__ = [
     # hardware, roofline latency, solving and asymptotics
     "hardware", "roofline", "solve_max", "crossover", "leading_term", "big_o",
 ]
+
+
+#: Loaded on first use (``sc.hardware``, ``sc.solve_max``): they are not needed to price a
+#: network, and importing them eagerly put ``import symcost`` over its 0.3 s budget
+#: (benchmarks/bench_import.py).
+_LAZY = {"hardware": "hardware", "roofline": "roofline", "solve_max": "solve",
+         "crossover": "solve", "leading_term": "solve", "big_o": "solve"}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'symcost' has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(f".{_LAZY[name]}", __name__)
+    value = module if _LAZY[name] == name else getattr(module, name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
